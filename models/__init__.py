@@ -1,0 +1,1 @@
+"""Pure data of the hotline: enums, commands, case state, records and tables. No I/O here."""

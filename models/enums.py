@@ -1,0 +1,143 @@
+"""Enumerations of the 12345 domain (types, urgency, statuses, reason codes, scales)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    APP = "app"
+    WECHAT = "wechat"
+    SMS = "sms"
+    MAILBOX = "mailbox"
+    OPEN311 = "open311"
+
+
+class CaseType(StrEnum):
+    """诉求类型."""
+
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    SUGGESTION = "suggestion"  # 建议
+    PRAISE = "praise"  # 表扬
+    OTHER = "other"  # 其他
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"  # 一般
+    URGENT = "urgent"  # 紧急: risk to life or property
+    UTILITY = "utility"  # 加急: water, power, gas, heating outage
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"  # waiting for dispatch
+    DISPATCHED = "dispatched"  # waiting for sign-off
+    RETURN_REVIEW = "return_review"  # department returned it; centre reviews
+    HANDLING = "handling"  # signed; department works on it
+    REPLIED = "replied"  # reply waiting for the centre's review
+    CALLBACK = "callback"  # reply approved; centre calls the citizen back
+    CLOSED = "closed"
+
+
+class IntakeOutcomeKind(StrEnum):
+    DIRECT_ANSWER = "direct_answer"  # 直接答复
+    THREE_WAY_CALL = "three_way_call"  # 三方通话
+    EMERGENCY_HANDOFF = "emergency_handoff"  # 110/119/120/122
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    DISPATCH = "dispatch"  # 派单
+    MERGE = "merge"  # 并单
+
+
+class EmergencyLine(StrEnum):
+    POLICE = "110"
+    FIRE = "119"
+    AMBULANCE = "120"
+    TRAFFIC = "122"
+
+
+class NotAcceptedReason(StrEnum):
+    LITIGATION = "litigation"  # litigation / arbitration / administrative reconsideration
+    DISCIPLINE = "discipline"  # discipline inspection
+    INFORMATION_DISCLOSURE = "information_disclosure"
+    PETITION_CHANNEL = "petition_channel"  # already in 信访
+    SECRETS_OR_PRIVACY = "secrets_or_privacy"
+    OUTSIDE_JURISDICTION = "outside_jurisdiction"
+    OUTSIDE_GOVERNMENT_DUTIES = "outside_government_duties"
+    MALICIOUS = "malicious"  # malicious or no substantive request
+    REPEAT = "repeat"  # handled or being handled, no new facts
+
+
+class ReturnReason(StrEnum):
+    WRONG_TERRITORY = "wrong_territory"
+    NOT_OUR_DUTY = "not_our_duty"
+    OVERLAPPING_DUTIES = "overlapping_duties"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+
+
+class ReplyResult(StrEnum):
+    RESOLVED = "resolved"
+    PARTLY_RESOLVED = "partly_resolved"
+    EXPLAINED = "explained"  # explained, not resolvable
+
+
+class Satisfaction(StrEnum):
+    """The five-level national scale."""
+
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+
+
+class ClosureReason(StrEnum):
+    DIRECT_ANSWER = "direct_answer"
+    THREE_WAY_CALL = "three_way_call"
+    EMERGENCY_HANDOFF = "emergency_handoff"
+    NOT_ACCEPTED = "not_accepted"
+    MERGED = "merged"
+    RESOLVED = "resolved"  # callback reached (or not required) and the case is done
+    NO_CALLBACK_REQUIRED = "no_callback_required"
+    CALLBACK_UNREACHABLE = "callback_unreachable"
+    CLOSED_UNRESOLVED = "closed_unresolved"  # reopen rounds exhausted
+    WITHDRAWN = "withdrawn"
+    PRAISE_NOTED = "praise_noted"
+
+
+class Step(StrEnum):
+    """A step of the process that carries a time limit (domain §6)."""
+
+    DISPATCH = "dispatch"
+    SIGN_OFF = "sign_off"
+    RETURN_WINDOW = "return_window"
+    RETURN_REVIEW = "return_review"
+    HANDLING = "handling"
+    ASSIST_INPUT = "assist_input"
+    EXTENSION_REVIEW = "extension_review"
+    REPLY_REVIEW = "reply_review"
+    REDO = "redo"
+    CALLBACK = "callback"
+    REOPEN = "reopen"
+    PRAISE_CLOSE = "praise_close"
+
+
+class ClockStage(StrEnum):
+    """How far a deadline clock has gone along the escalation ladder."""
+
+    RUNNING = "running"
+    WARNED = "warned"  # 预警 yellow
+    OVERDUE = "overdue"  # 超期 red, level 1
+    LEVEL2 = "level2"  # still overdue 5 working days later
+
+
+class EscalationLevel:
+    """督办 levels: 0 none, 1 centre supervision, 2 leadership, 3 government inspection."""
+
+    NONE = 0
+    CENTRE = 1
+    LEADERSHIP = 2
+    INSPECTION = 3

@@ -1,0 +1,114 @@
+"""What the workflow hands to its activities: deadline requests, transitions, notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from models.enums import CaseType, Step, Urgency
+
+
+class DeadlineRequest(BaseModel):
+    """Compute the limit of `step` starting at `start`.
+
+    With `extend_due` the due is that time plus `extra_working_days` (an approved extension);
+    with `fixed_due` the due is given (a supervisor's shorter deadline). Either way the warning
+    and level-2 times are derived from the due by the escalation ladder.
+    """
+
+    step: Step
+    start: datetime
+    urgency: Urgency
+    case_type: CaseType
+    complex: bool = False
+    extend_due: datetime | None = None
+    extra_working_days: int = Field(default=0, ge=0)
+    fixed_due: datetime | None = None
+
+
+class RouteRequest(BaseModel):
+    """Route by the dispatch catalogue, or check the departments a dispatcher named."""
+
+    category: str
+    district: str
+    street: str | None = None
+    lead_department: str | None = None
+    assisting_departments: list[str] = Field(default_factory=list)
+
+
+class Route(BaseModel):
+    lead_department: str
+    assisting_departments: list[str] = Field(default_factory=list)
+    fallback: bool = False  # the district government took it (兜底)
+
+
+class CaseProjection(BaseModel):
+    """One row per case (no free text of the citizen beyond title/content, kept in SQL only)."""
+
+    case_no: str
+    version: int
+    status: str
+    closure_reason: str | None
+    channel: str
+    case_type: str
+    category: str
+    urgency: str
+    complex: bool
+    district: str
+    street: str | None
+    title: str
+    content: str
+    caller_name: str | None
+    caller_phone: str | None
+    confidential: bool
+    enterprise: bool
+    operator_id: str
+    lead_department: str | None
+    assisting_departments: list[str]
+    escalation_level: int
+    overdue: bool
+    ever_overdue: bool
+    next_deadline: datetime | None
+    received_at: datetime
+    dispatched_at: datetime | None
+    signed_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    reopen_rounds: int
+    callback_attempts: int
+    satisfaction: str | None
+    resolved: bool | None
+    merged_into: str | None
+    updated_at: datetime
+
+
+class Transition(BaseModel):
+    case_no: str
+    seq: int
+    at: datetime
+    action: str
+    actor: str
+    from_status: str | None
+    to_status: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notification(BaseModel):
+    """Rendered from a jinja2 template into the outbox, once per (case_no, event_key)."""
+
+    case_no: str
+    event_key: str
+    template: str
+    channel: str  # "sms" or "internal"
+    recipient: str  # department id, "centre", or the citizen's phone for SMS
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class TransitionRecord(BaseModel):
+    """Everything one transition writes, in one database transaction."""
+
+    projection: CaseProjection
+    transition: Transition
+    notifications: list[Notification] = Field(default_factory=list)

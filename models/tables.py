@@ -1,0 +1,229 @@
+"""SQL tables of the hotline: case projection, transition log, outbox, departments, catalogue.
+
+SQLAlchemy 2.0 declarative style, portable across SQLite (the embedded default) and PostgreSQL.
+Temporal holds each case's live state; these tables hold what people query and what must outlive
+the engine's retention. The schema is created by the Alembic migrations in `migrations/`; keep
+the two in step (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEPARTMENT_KINDS: tuple[str, ...] = ("functional", "district_government", "enterprise")
+
+# Codes and ids, sized once here.
+CASE_NO = 32
+CODE = 32
+DEPARTMENT_ID = 64
+NAME = 128
+CATEGORY = 255
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite (which drops the offset) reads back as UTC too.
+
+    Naive datetimes are refused: the hotline's clock is explicit about its time zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def json_type() -> TypeEngine[Any]:
+    """JSON everywhere, JSONB on PostgreSQL (indexable, compact)."""
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def big_id() -> TypeEngine[int]:
+    """A 64-bit id on PostgreSQL; INTEGER on SQLite, where only that type autoincrements."""
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CaseRow(Base):
+    """One row per case, mirroring `models.records.CaseProjection`; newest version wins."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(None, "status"),
+        Index(None, "lead_department"),
+        Index(None, "district"),
+        Index(None, "overdue"),
+        Index(None, "next_deadline"),
+    )
+
+    case_no: Mapped[str] = mapped_column(String(CASE_NO), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(CODE))
+    closure_reason: Mapped[str | None] = mapped_column(String(CODE))
+    channel: Mapped[str] = mapped_column(String(CODE))
+    case_type: Mapped[str] = mapped_column(String(CODE))
+    category: Mapped[str] = mapped_column(String(CATEGORY))
+    urgency: Mapped[str] = mapped_column(String(CODE))
+    complex: Mapped[bool] = mapped_column(Boolean)
+    district: Mapped[str] = mapped_column(String(NAME))
+    street: Mapped[str | None] = mapped_column(String(NAME))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    caller_name: Mapped[str | None] = mapped_column(String(NAME))
+    caller_phone: Mapped[str | None] = mapped_column(String(CODE))
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    enterprise: Mapped[bool] = mapped_column(Boolean)
+    operator_id: Mapped[str] = mapped_column(String(DEPARTMENT_ID))
+    lead_department: Mapped[str | None] = mapped_column(String(DEPARTMENT_ID))
+    assisting_departments: Mapped[list[str]] = mapped_column(json_type())
+    escalation_level: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    ever_overdue: Mapped[bool] = mapped_column(Boolean)
+    next_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reopen_rounds: Mapped[int] = mapped_column(Integer)
+    callback_attempts: Mapped[int] = mapped_column(Integer)
+    satisfaction: Mapped[str | None] = mapped_column(String(CODE))
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[str | None] = mapped_column(String(CASE_NO))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class TransitionRow(Base):
+    """Append-only log of every transition of every case, in the case's own sequence."""
+
+    __tablename__ = "case_transitions"
+    __table_args__ = (UniqueConstraint("case_no", "seq"),)
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(CASE_NO))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    action: Mapped[str] = mapped_column(String(NAME))
+    actor: Mapped[str] = mapped_column(String(NAME))
+    from_status: Mapped[str | None] = mapped_column(String(CODE))
+    to_status: Mapped[str] = mapped_column(String(CODE))
+    detail: Mapped[dict[str, Any]] = mapped_column(json_type())
+
+
+class NotificationRow(Base):
+    """The outbox: a rendered message, written once per (case_no, event_key), sent later."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("case_no", "event_key"), Index(None, "sent_at"))
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(CASE_NO))
+    event_key: Mapped[str] = mapped_column(String(CATEGORY))
+    template: Mapped[str] = mapped_column(String(NAME))
+    channel: Mapped[str] = mapped_column(String(CODE))
+    recipient: Mapped[str] = mapped_column(String(NAME))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DepartmentRow(Base):
+    """A handling unit: functional department, district government (兜底) or enterprise."""
+
+    __tablename__ = "departments"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in DEPARTMENT_KINDS) + ")", name="kind"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(DEPARTMENT_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    kind: Mapped[str] = mapped_column(String(CODE))
+    district: Mapped[str | None] = mapped_column(String(NAME))
+    liaison: Mapped[str | None] = mapped_column(String(NAME))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class CatalogueRow(Base):
+    """The dispatch catalogue: category (+ district, NULL = any) → lead and assisting units."""
+
+    __tablename__ = "dispatch_catalogue"
+    __table_args__ = (
+        UniqueConstraint("category", "district"),
+        # NULLs are distinct in a UNIQUE constraint: one "any district" row per category.
+        Index(
+            "uq_dispatch_catalogue_category_any_district",
+            "category",
+            unique=True,
+            sqlite_where=text("district IS NULL"),
+            postgresql_where=text("district IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category: Mapped[str] = mapped_column(String(CATEGORY))
+    district: Mapped[str | None] = mapped_column(String(NAME))
+    lead_department: Mapped[str] = mapped_column(
+        String(DEPARTMENT_ID), ForeignKey("departments.id")
+    )
+    assisting_departments: Mapped[list[str]] = mapped_column(json_type())
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class CaseNumberRow(Base):
+    """Case numbers allocated per intake request id: `GY20261128-000123`, serial per local day."""
+
+    __tablename__ = "case_numbers"
+    __table_args__ = (UniqueConstraint("day", "serial"),)
+
+    request_id: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(CASE_NO), unique=True)
+    day: Mapped[str] = mapped_column(String(8))
+    serial: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
