@@ -1,0 +1,1 @@
+"""The workflow's hands: persistence, notifications, deadline computation."""

@@ -1,0 +1,84 @@
+"""The Temporal activities of CaseWorkflow: thin wrappers over the calendar and the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import store
+from activities.db import SessionFactory
+from activities.deadlines import compute_deadlines
+from activities.notifications import NotificationRenderer
+from models.records import DeadlineRequest, Route, RouteRequest, TransitionRecord
+from models.state import Deadline
+from models.tables import DepartmentRow
+from rules.calendar import WorkingCalendar
+from rules.dispatch import NoRouteError
+
+
+class CaseActivities:
+    """Holds the database session factory, the calendar and the template renderer."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        calendar: WorkingCalendar,
+        renderer: NotificationRenderer | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._calendar = calendar
+        self._renderer = renderer or NotificationRenderer()
+
+    @activity.defn(name="compute_deadlines")
+    def compute_deadlines(self, requests: list[DeadlineRequest]) -> list[Deadline]:
+        return compute_deadlines(self._calendar, requests)
+
+    @activity.defn(name="route_case")
+    def route_case(self, request: RouteRequest) -> Route:
+        if request.lead_department is None:
+            try:
+                return store.route_case(self._sessions, request)
+            except NoRouteError as err:
+                raise ApplicationError(str(err), type="NoRouteError", non_retryable=True) from err
+        named = [request.lead_department, *request.assisting_departments]
+        if len(set(named)) != len(named):
+            raise ApplicationError(
+                "a department cannot be both lead and assisting, or named twice",
+                type="NoRouteError",
+                non_retryable=True,
+            )
+        with self._sessions() as session:
+            known = set(
+                session.scalars(
+                    select(DepartmentRow.id).where(
+                        DepartmentRow.id.in_(named), DepartmentRow.active.is_(True)
+                    )
+                )
+            )
+        unknown = [d for d in named if d not in known]
+        if unknown:
+            raise ApplicationError(
+                f"unknown or inactive department: {', '.join(unknown)}",
+                type="NoRouteError",
+                non_retryable=True,
+            )
+        return Route(
+            lead_department=request.lead_department,
+            assisting_departments=list(request.assisting_departments),
+        )
+
+    @activity.defn(name="record_transition")
+    def record_transition(self, record: TransitionRecord) -> None:
+        store.record_transition(self._sessions, record, self._renderer)
+
+    @activity.defn(name="archive_case")
+    def archive_case(self, case_no: str, at: datetime) -> None:
+        store.mark_archived(self._sessions, case_no, at)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.compute_deadlines, self.route_case, self.record_transition, self.archive_case]

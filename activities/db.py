@@ -1,0 +1,121 @@
+"""Database connection: the URL from the environment, one cached engine per URL, sessions.
+
+SQLite (the embedded default, a file under `.hotline/`) and PostgreSQL (production, CI) are both
+supported. A URL may carry a password: never log or print it raw, use `safe_url()`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///.hotline/hotline.db"
+DEFAULT_SQLITE_PRAGMAS: Mapping[str, str] = MappingProxyType(
+    {"journal_mode": "WAL", "synchronous": "OFF"}
+)
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+SessionFactory = sessionmaker[Session]
+
+_PRAGMA_NAME = re.compile(r"^[a-z_]+$")
+_PRAGMA_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+_engines: dict[tuple[str, tuple[tuple[str, str], ...]], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` use the psycopg 3 driver; anything else is unchanged."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def database_url() -> str:
+    """The database URL from env `DATABASE_URL`, else the SQLite file `.hotline/hotline.db`."""
+    return normalise_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, fit for logs and error messages."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "sqlite"
+
+
+def ensure_sqlite_parent(url: str) -> None:
+    """Create the directory of a SQLite database file (no-op for memory and other databases)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(
+    url: str | None = None, *, sqlite_pragmas: Mapping[str, str] | None = None
+) -> Engine:
+    """The engine for `url` (default: `database_url()`), created once per URL and pragmas.
+
+    SQLite connections get `sqlite_pragmas` (default WAL journal, synchronous OFF), foreign keys
+    on and a busy timeout, so concurrent activity threads wait for the write lock instead of
+    failing. PostgreSQL connections are pre-pinged from a pool.
+    """
+    resolved = normalise_url(url) if url is not None else database_url()
+    pragmas = dict(DEFAULT_SQLITE_PRAGMAS if sqlite_pragmas is None else sqlite_pragmas)
+    key = (resolved, tuple(sorted(pragmas.items())))
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _build_engine(resolved, pragmas)
+            _engines[key] = engine
+        return engine
+
+
+def session_factory(engine: Engine) -> SessionFactory:
+    """Sessions bound to `engine`; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def dispose_engines() -> None:
+    """Close every cached engine's pool and forget it (shutdown, tests)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _build_engine(url: str, pragmas: Mapping[str, str]) -> Engine:
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+    for name, value in pragmas.items():
+        if not _PRAGMA_NAME.match(name) or not _PRAGMA_VALUE.match(str(value)):
+            raise ValueError(f"invalid SQLite pragma {name}={value!r}")
+    ensure_sqlite_parent(url)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    statements = [f"PRAGMA {name}={value}" for name, value in pragmas.items()]
+    statements += ["PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"]
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    return engine

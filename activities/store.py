@@ -1,0 +1,301 @@
+"""The case workflow's persistence: projection, transition log, outbox, routing, case numbers.
+
+Plain synchronous functions over a session factory; the Temporal activities wrap them. Every
+write is idempotent, so a retried activity never doubles a row and never fails on one already
+written: inserts use the dialect's `ON CONFLICT DO NOTHING`, and the projection is replaced only
+by a newer version.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from activities.db import SessionFactory
+from activities.notifications import NotificationRenderer
+from models.records import Notification, Route, RouteRequest, TransitionRecord
+from models.tables import (
+    Base,
+    CaseNumberRow,
+    CaseRow,
+    CatalogueRow,
+    DepartmentRow,
+    NotificationRow,
+    TransitionRow,
+)
+from rules.dispatch import (
+    CatalogueEntry,
+    DistrictGovernment,
+    canonical_category,
+    category_prefixes,
+    route,
+)
+
+CASE_NO_TIMEZONE = timezone(timedelta(hours=8), "Asia/Shanghai")
+ALLOCATE_ATTEMPTS = 10
+
+Insert = sqlite.Insert | postgresql.Insert
+
+
+DEMO_DEPARTMENTS: Sequence[tuple[str, str, str, str | None]] = (
+    ("gy-water", "贵阳市水务管理局", "functional", None),
+    ("gy-housing", "贵阳市住房和城乡建设局", "functional", None),
+    ("gy-market", "贵阳市市场监督管理局", "functional", None),
+    ("gy-transport", "贵阳市交通委员会", "functional", None),
+    ("gy-ecology", "贵阳市生态环境局", "functional", None),
+    ("gy-civil", "贵阳市民政局", "functional", None),
+    ("gy-hr", "贵阳市人力资源和社会保障局", "functional", None),
+    ("gy-power", "贵阳供电局", "enterprise", None),
+    ("yunyan-gov", "云岩区人民政府", "district_government", "云岩区"),
+    ("nanming-gov", "南明区人民政府", "district_government", "南明区"),
+    ("guanshanhu-gov", "观山湖区人民政府", "district_government", "观山湖区"),
+)
+"""(id, name, kind, district) of the demo handling units."""
+
+DEMO_CATALOGUE: Sequence[tuple[str, str | None, str, tuple[str, ...], int]] = (
+    ("城乡建设/供水", None, "gy-water", (), 0),
+    ("城乡建设/供水/停水", None, "gy-water", (), 0),
+    ("城乡建设/物业管理", None, "gy-housing", (), 0),
+    ("城乡建设/房屋安全", None, "gy-housing", (), 0),
+    ("市场监管/消费投诉", None, "gy-market", (), 0),
+    ("市场监管/食品安全", None, "gy-market", (), 0),
+    ("交通运输/出租车", None, "gy-transport", (), 0),
+    ("交通运输/公交线路", None, "gy-transport", (), 0),
+    ("生态环境/噪声污染", None, "gy-ecology", (), 0),
+    ("生态环境/噪声污染", "云岩区", "yunyan-gov", ("gy-ecology",), 0),
+    ("民政/社会救助/低保", None, "gy-civil", (), 0),
+    ("劳动保障/欠薪", None, "gy-hr", ("gy-market",), 0),
+    ("能源/供电/停电", None, "gy-power", (), 0),
+)
+"""(category, district or None for any, lead, assisting, priority) of the demo catalogue."""
+
+
+class CaseNotFoundError(LookupError):
+    """No projection row for the case number."""
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """Rows actually written by one `record_transition` call (all zero/False on a repeat)."""
+
+    projection_updated: bool
+    transitions_written: int
+    notifications_written: int
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    departments_written: int
+    catalogue_written: int
+
+
+def record_transition(
+    session_factory: SessionFactory, record: TransitionRecord, renderer: NotificationRenderer
+) -> RecordOutcome:
+    """Write one transition in one database transaction: projection, log row, notifications.
+
+    The projection replaces the stored one only if its version is greater (a repeat or a late,
+    older record changes nothing); the log row and each notification are written once per
+    (case_no, seq) and (case_no, event_key). Templates are rendered first, so a template error
+    writes nothing.
+    """
+    case_no = record.projection.case_no
+    others = {record.transition.case_no, *(n.case_no for n in record.notifications)}
+    if others != {case_no}:
+        raise ValueError(f"a transition record mixes case numbers: {sorted(others | {case_no})}")
+    now = datetime.now(UTC)
+    notifications = [_outbox_row(n, renderer, now) for n in record.notifications]
+    with session_factory.begin() as session:
+        projection_updated = _upsert_projection(session, record)
+        transition = (
+            _insert(session, TransitionRow)
+            .values(**record.transition.model_dump())
+            .on_conflict_do_nothing(index_elements=["case_no", "seq"])
+            .returning(TransitionRow.id)
+        )
+        transitions_written = len(session.execute(transition).all())
+        notifications_written = 0
+        if notifications:
+            outbox = (
+                _insert(session, NotificationRow)
+                .values(notifications)
+                .on_conflict_do_nothing(index_elements=["case_no", "event_key"])
+                .returning(NotificationRow.id)
+            )
+            notifications_written = len(session.execute(outbox).all())
+    return RecordOutcome(projection_updated, transitions_written, notifications_written)
+
+
+def mark_archived(session_factory: SessionFactory, case_no: str, at: datetime) -> None:
+    """Stamp the case as archived; the first stamp stays (a repeat changes nothing)."""
+    with session_factory.begin() as session:
+        if session.get(CaseRow, case_no) is None:
+            raise CaseNotFoundError(f"no case {case_no} to archive")
+        session.execute(
+            update(CaseRow)
+            .where(CaseRow.case_no == case_no, CaseRow.archived_at.is_(None))
+            .values(archived_at=at)
+        )
+
+
+def route_case(session_factory: SessionFactory, request: RouteRequest) -> Route:
+    """Route a case by the catalogue and the departments in the database (`rules.dispatch`).
+
+    Inactive departments take no cases: catalogue entries led by one are skipped and inactive
+    assisting departments are dropped.
+    """
+    district = request.district.strip()
+    with session_factory() as session:
+        active = set(session.scalars(select(DepartmentRow.id).where(DepartmentRow.active)))
+        rows = session.scalars(
+            select(CatalogueRow).where(
+                CatalogueRow.category.in_(category_prefixes(request.category)),
+                or_(CatalogueRow.district.is_(None), CatalogueRow.district == district),
+            )
+        ).all()
+        governments = session.execute(
+            select(DepartmentRow.id, DepartmentRow.district).where(
+                DepartmentRow.kind == "district_government",
+                DepartmentRow.active,
+                DepartmentRow.district == district,
+            )
+        ).all()
+    entries = [
+        CatalogueEntry(
+            category=row.category,
+            district=row.district,
+            lead_department=row.lead_department,
+            assisting_departments=tuple(d for d in row.assisting_departments if d in active),
+            priority=row.priority,
+        )
+        for row in rows
+        if row.lead_department in active
+    ]
+    return route(
+        request.category,
+        request.district,
+        entries,
+        [DistrictGovernment(department_id=id_, district=d) for id_, d in governments if d],
+    )
+
+
+def allocate_case_no(
+    session_factory: SessionFactory, request_id: str, now: datetime, prefix: str = "GY"
+) -> str:
+    """The case number of an intake request: `GY20261128-000123`, the same for a repeated id.
+
+    The serial counts per Beijing-time day. Concurrent callers are serialised per day on
+    PostgreSQL (advisory lock); a collision that still happens (SQLite, racing repeats of one
+    request id) is retried.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("allocate_case_no needs an aware datetime")
+    day = now.astimezone(CASE_NO_TIMEZONE).strftime("%Y%m%d")
+    for attempt in range(ALLOCATE_ATTEMPTS):
+        try:
+            with session_factory.begin() as session:
+                return _allocate(session, request_id, day, prefix, now)
+        except IntegrityError:
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 5)))
+    raise RuntimeError(f"could not allocate a case number after {ALLOCATE_ATTEMPTS} attempts")
+
+
+def seed_demo(session_factory: SessionFactory) -> SeedOutcome:
+    """Insert the Guiyang demo departments and dispatch catalogue; rows already there stay."""
+    catalogue = [
+        dict(
+            category=canonical_category(category),
+            district=district,
+            lead_department=lead,
+            assisting_departments=list(assisting),
+            priority=priority,
+        )
+        for category, district, lead, assisting, priority in DEMO_CATALOGUE
+    ]
+    departments = [
+        dict(id=id_, name=name, kind=kind, district=district, liaison=None, active=True)
+        for id_, name, kind, district in DEMO_DEPARTMENTS
+    ]
+    with session_factory.begin() as session:
+        written_departments = session.execute(
+            _insert(session, DepartmentRow)
+            .values(departments)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(DepartmentRow.id)
+        ).all()
+        # No conflict target: covers UNIQUE(category, district) and the any-district index.
+        written_catalogue = session.execute(
+            _insert(session, CatalogueRow)
+            .values(catalogue)
+            .on_conflict_do_nothing()
+            .returning(CatalogueRow.id)
+        ).all()
+    return SeedOutcome(len(written_departments), len(written_catalogue))
+
+
+def _insert(session: Session, entity: type[Base]) -> Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(entity)
+    if dialect == "postgresql":
+        return postgresql.insert(entity)
+    raise NotImplementedError(f"no idempotent insert for the {dialect} dialect")
+
+
+def _outbox_row(n: Notification, renderer: NotificationRenderer, now: datetime) -> dict[str, Any]:
+    subject, body = renderer.render(n)
+    return dict(
+        case_no=n.case_no,
+        event_key=n.event_key,
+        template=n.template,
+        channel=n.channel,
+        recipient=n.recipient,
+        subject=subject,
+        body=body,
+        created_at=now,
+    )
+
+
+def _upsert_projection(session: Session, record: TransitionRecord) -> bool:
+    values: dict[str, Any] = record.projection.model_dump()
+    statement = _insert(session, CaseRow).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["case_no"],
+        set_={name: statement.excluded[name] for name in values if name != "case_no"},
+        where=CaseRow.version < statement.excluded.version,
+    )
+    return session.execute(statement.returning(CaseRow.case_no)).first() is not None
+
+
+def _allocate(session: Session, request_id: str, day: str, prefix: str, now: datetime) -> str:
+    existing = session.scalar(
+        select(CaseNumberRow.case_no).where(CaseNumberRow.request_id == request_id)
+    )
+    if existing is not None:
+        return existing
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"case_no:{day}"))))
+        existing = session.scalar(
+            select(CaseNumberRow.case_no).where(CaseNumberRow.request_id == request_id)
+        )
+        if existing is not None:
+            return existing
+    last = session.scalar(select(func.max(CaseNumberRow.serial)).where(CaseNumberRow.day == day))
+    serial = (last or 0) + 1
+    case_no = f"{prefix}{day}-{serial:06d}"
+    session.add(
+        CaseNumberRow(
+            request_id=request_id, case_no=case_no, day=day, serial=serial, created_at=now
+        )
+    )
+    session.flush()
+    return case_no
