@@ -1,0 +1,77 @@
+"""Builders for test cases: intakes and started case workflows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from models.enums import CaseType, Urgency
+from models.intake import Caller, CaseIntake, Location, ToDispatch
+from models.state import CaseState
+from tests.conftest import TASK_QUEUE, next_case_no
+from workflows.case import CaseWorkflow, workflow_id
+from workflows.case_views import initial_search_attributes
+
+CaseHandle = WorkflowHandle[CaseWorkflow, Any]
+
+
+def intake(**overrides: Any) -> CaseIntake:
+    fields: dict[str, Any] = {
+        "case_no": next_case_no(),
+        "request_id": "req-" + next_case_no(),
+        "operator_id": "op-001",
+        "caller": Caller(name="张三", phones=["13800001234"]),
+        "location": Location(district="云岩区", street="中华北路街道", address="中华北路1号"),
+        "case_type": CaseType.COMPLAINT,
+        "category": "市场监管/消费投诉",
+        "urgency": Urgency.NORMAL,
+        "title": "商家拒绝退款",
+        "content": "在某商场购买的商品有质量问题，商家拒绝退款。",
+        "outcome": ToDispatch(lead_department="gy-market"),
+    }
+    fields.update(overrides)
+    return CaseIntake(**fields)
+
+
+async def start(client: Client, case: CaseIntake) -> CaseHandle:
+    return await client.start_workflow(
+        CaseWorkflow.run,
+        case,
+        id=workflow_id(case.case_no),
+        task_queue=TASK_QUEUE,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=initial_search_attributes(case),
+    )
+
+
+async def actions(handle: CaseHandle) -> list[str]:
+    state = await handle.query(CaseWorkflow.state)
+    return [entry.action for entry in state.timeline]
+
+
+async def until(
+    handle: CaseHandle, predicate: Callable[[CaseState], bool], timeout: float = 15.0
+) -> CaseState:
+    """Poll the case's state until `predicate` holds (for steps the workflow takes by itself)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            state = await handle.query(CaseWorkflow.state)
+        except RPCError:
+            state = None
+        if state is not None and predicate(state):
+            return state
+        if loop.time() > deadline:
+            raise AssertionError(f"case never reached the expected state: {state}")
+        await asyncio.sleep(0.05)
+
+
+async def started(handle: CaseHandle) -> CaseState:
+    """The state once intake has been recorded."""
+    return await until(handle, lambda s: bool(s.timeline))

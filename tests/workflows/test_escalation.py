@@ -1,0 +1,95 @@
+"""Supervisor escalation by Signal (typed and the stock `temporal` CLI) and listing by attribute."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from models.commands import Escalate
+from models.enums import CaseStatus, Urgency
+from tests.workflows.cases import intake, start, until
+from workers.devstack import temporal_binary
+from workflows.case import CaseWorkflow, workflow_id
+
+
+def temporal_cli(env: WorkflowEnvironment, *args: str) -> str:
+    config = env.client.service_client.config
+    completed = subprocess.run(
+        [
+            temporal_binary(),
+            *args,
+            "--address",
+            config.target_host,
+            "--namespace",
+            env.client.namespace,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+async def test_levels_never_go_down_and_deadlines_only_shorten(client: Client) -> None:
+    handle = await start(client, intake())
+    state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    due = state.clock("handling").deadline.due
+
+    await handle.signal(CaseWorkflow.escalate, Escalate(level=2, note="媒体关注", by="sup-1"))
+    state = await until(handle, lambda s: s.escalation_level == 2)
+    await handle.signal(
+        CaseWorkflow.escalate,
+        Escalate(level=1, note="", by="sup-2", deadline=due + timedelta(days=3)),
+    )
+    state = await until(handle, lambda s: s.timeline[-1].actor == "sup-2")
+    assert state.escalation_level == 2
+    assert state.clock("handling").deadline.due == due
+    assert "deadline_ignored" in state.timeline[-1].detail
+
+    shorter = due - timedelta(days=1)
+    await handle.signal(
+        CaseWorkflow.escalate, Escalate(level=2, note="限期办结", by="sup-3", deadline=shorter)
+    )
+    state = await until(handle, lambda s: s.timeline[-1].actor == "sup-3")
+    clock = state.clock("handling")
+    assert clock.deadline.due == shorter and clock.original_due == due
+
+
+async def test_stock_cli_signals_escalate_and_lists_overdue(env: WorkflowEnvironment, client):
+    case = intake(urgency=Urgency.URGENT, outcome=intake().outcome)
+    handle = await start(client, case)
+    state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    payload = {"level": 3, "note": "政府督查", "by": "sup-9"}
+    temporal_cli(
+        env,
+        "workflow",
+        "signal",
+        "--workflow-id",
+        workflow_id(case.case_no),
+        "--name",
+        "escalate",
+        "--input",
+        json.dumps(payload, ensure_ascii=False),
+    )
+    state = await until(handle, lambda s: s.escalation_level == 3)
+    assert state.timeline[-1].actor == "sup-9"
+
+    due = state.clock("sign_off").deadline.due
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, due - now + timedelta(seconds=5))
+    await until(handle, lambda s: s.overdue)
+    query = "Overdue=true AND LeadDepartment='gy-market' AND EscalationLevel=3"
+    for _ in range(100):
+        listed = temporal_cli(env, "workflow", "list", "--query", query, "--output", "json")
+        ids = [row["execution"]["workflowId"] for row in json.loads(listed or "[]")]
+        if workflow_id(case.case_no) in ids:
+            break
+        await asyncio.sleep(0.1)
+    assert workflow_id(case.case_no) in ids

