@@ -18,6 +18,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from models.commands import (
         AddNote,
         AssistInput,
@@ -669,11 +671,21 @@ class CaseWorkflow:
             raise refuse("a note needs text")
 
     @workflow.signal(name="escalate")
-    async def escalate(self, request: Escalate) -> None:
+    async def escalate(self, request: Escalate | dict[str, Any]) -> None:
+        # Anything the stock CLI sends arrives here; input that is not a valid escalation is
+        # recorded as refused (visible to the supervisor and auditors) instead of dropped.
         async with self._lock:
             state = self._state
             if state.status is CaseStatus.CLOSED:
                 workflow.logger.info("escalation ignored: case closed")
+                return
+            if isinstance(request, dict):
+                await self._record(
+                    "escalation_refused",
+                    str(request.get("by") or "unknown"),
+                    state.status,
+                    {"reason": _invalid_escalation(request)},
+                )
                 return
             level = escalation_rules.raised_level(state.escalation_level, request.level)
             detail: dict[str, Any] = {
@@ -759,9 +771,7 @@ class CaseWorkflow:
             )
             return
         assert isinstance(outcome, ToDispatch)
-        await self._record(
-            "intake", intake.operator_id, CaseStatus.RECEIVED, detail, initial=True
-        )
+        await self._record("intake", intake.operator_id, CaseStatus.RECEIVED, detail, initial=True)
         if outcome.lead_department:
             try:
                 await self._dispatch(
@@ -841,11 +851,7 @@ class CaseWorkflow:
             for department in [route.lead_department, *route.assisting_departments]
         ]
         if intake.caller.phones and not praise:
-            notices.append(
-                self._sms(
-                    "sms_received", expected_reply=handling.due
-                )
-            )
+            notices.append(self._sms("sms_received", expected_reply=handling.due))
         await self._record(
             "dispatch",
             by,
@@ -1186,6 +1192,16 @@ class CaseWorkflow:
 
 def _local(at: datetime) -> datetime:
     return at.astimezone(SHANGHAI)
+
+
+def _invalid_escalation(raw: dict[str, Any]) -> str:
+    try:
+        Escalate.model_validate(raw)
+    except ValidationError as err:
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors()
+        )
+    return "not a valid escalation"
 
 
 def _due(clock: Clock | None) -> datetime | None:

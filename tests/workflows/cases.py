@@ -10,7 +10,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from models.enums import CaseType, Urgency
+from models.commands import CallbackResult, Reply, ReplyReview, SignOff
+from models.enums import CaseStatus, CaseType, ReplyResult, Satisfaction, Urgency
 from models.intake import Caller, CaseIntake, Location, ToDispatch
 from models.state import CaseState
 from tests.conftest import TASK_QUEUE, next_case_no
@@ -18,6 +19,16 @@ from workflows.case import CaseWorkflow, workflow_id
 from workflows.case_views import initial_search_attributes
 
 CaseHandle = WorkflowHandle[CaseWorkflow, Any]
+REPLY = Reply(
+    by="liaison-1",
+    department="gy-market",
+    result=ReplyResult.RESOLVED,
+    content="已约谈商家，商家同意退款。",
+    officer="王科长",
+)
+SATISFIED = CallbackResult(
+    by="cb-01", reached=True, resolved=True, satisfaction=Satisfaction.SATISFIED
+)
 
 
 def intake(**overrides: Any) -> CaseIntake:
@@ -38,12 +49,12 @@ def intake(**overrides: Any) -> CaseIntake:
     return CaseIntake(**fields)
 
 
-async def start(client: Client, case: CaseIntake) -> CaseHandle:
+async def start(client: Client, case: CaseIntake, task_queue: str = TASK_QUEUE) -> CaseHandle:
     return await client.start_workflow(
         CaseWorkflow.run,
         case,
         id=workflow_id(case.case_no),
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=initial_search_attributes(case),
     )
@@ -75,3 +86,13 @@ async def until(
 async def started(handle: CaseHandle) -> CaseState:
     """The state once intake has been recorded."""
     return await until(handle, lambda s: bool(s.timeline))
+
+
+async def drive_to_closure(handle: CaseHandle) -> None:
+    """A dispatched complaint: sign-off, reply, approval, satisfied callback."""
+    await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    await handle.execute_update(CaseWorkflow.sign_off, SignOff(by="l", department="gy-market"))
+    await handle.execute_update(CaseWorkflow.reply, REPLY)
+    await handle.execute_update(CaseWorkflow.review_reply, ReplyReview(by="rev", approve=True))
+    await handle.execute_update(CaseWorkflow.record_callback, SATISFIED)
+    await handle.result()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from temporalio.client import Client
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from models.commands import Dispatch, SignOff
-from models.enums import CaseStatus, CaseType, ClockStage, ClosureReason, Urgency
+from models.commands import Dispatch, ExtensionRequest, ReturnCase, SignOff
+from models.enums import CaseStatus, CaseType, ClockStage, ClosureReason, ReturnReason, Urgency
 from models.intake import ToDispatch
 from models.state import CaseState, TimelineEntry
 from rules.calendar import default_calendar
@@ -108,3 +109,39 @@ async def test_unknown_year_falls_back_with_warning_on_the_case(env: WorkflowEnv
     assert "calendar: no official schedule for 2027; Monday-Friday used" in state.warnings
     due = state.clock("handling").deadline.due
     assert due.weekday() < 5 and due.year == 2027
+
+
+async def test_return_after_the_window_is_refused(env: WorkflowEnvironment, client: Client):
+    handle = await start(client, intake())
+    state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    window = state.clock("return_window").deadline
+    assert window.due == default_calendar().add_working_days(window.start, 2).at
+    await advance_to(env, handle, window.due)
+    before = await handle.query(CaseWorkflow.state)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(
+            CaseWorkflow.return_case,
+            ReturnCase(
+                by="l",
+                department="gy-market",
+                reason=ReturnReason.NOT_OUR_DUTY,
+                legal_basis="职责清单",
+            ),
+        )
+    assert "the return window closed" in str(caught.value.cause)
+    assert await handle.query(CaseWorkflow.state) == before
+
+
+async def test_extension_after_the_cutoff_is_refused(env: WorkflowEnvironment, client: Client):
+    handle = await start(client, intake(case_type=CaseType.CONSULTATION))
+    await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    await handle.execute_update(CaseWorkflow.sign_off, SignOff(by="l", department="gy-market"))
+    due = (await handle.query(CaseWorkflow.state)).clock("handling").deadline.due
+    cutoff = due - timedelta(hours=1)  # 17:00 on the deadline day
+    await advance_to(env, handle, cutoff)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(
+            CaseWorkflow.request_extension,
+            ExtensionRequest(by="l", department="gy-market", working_days=2, reason="需协调"),
+        )
+    assert "must be requested before" in str(caught.value.cause)

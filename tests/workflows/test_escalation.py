@@ -93,3 +93,26 @@ async def test_stock_cli_signals_escalate_and_lists_overdue(env: WorkflowEnviron
             break
         await asyncio.sleep(0.1)
     assert workflow_id(case.case_no) in ids
+
+
+async def test_invalid_escalation_from_the_cli_changes_nothing(env: WorkflowEnvironment, client):
+    case = intake()
+    handle = await start(client, case)
+    await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    before = await handle.query(CaseWorkflow.state)
+    temporal_cli(
+        env,
+        "workflow",
+        "signal",
+        "--workflow-id",
+        workflow_id(case.case_no),
+        "--name",
+        "escalate",
+        "--input",
+        json.dumps({"level": 7, "by": "sup-1"}),
+    )
+    state = await until(handle, lambda s: len(s.timeline) > len(before.timeline))
+    refused = state.timeline[-1]
+    assert refused.action == "escalation_refused" and refused.actor == "sup-1"
+    assert "level" in refused.detail["reason"]
+    assert state.escalation_level == before.escalation_level == 0

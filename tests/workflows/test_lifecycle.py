@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
 from models.commands import (
     AddNote,
@@ -163,7 +164,7 @@ async def test_closed_case_refuses_every_step(client: Client) -> None:
     handle = await dispatched(client)
     await handle.execute_update(CaseWorkflow.withdraw, Withdraw(by="op", reason="市民已自行解决"))
     await handle.result()
-    with pytest.raises(Exception, match="closed|completed"):
+    with pytest.raises(RPCError, match="already completed"):
         await handle.execute_update(CaseWorkflow.sign_off, SignOff(by="l", department="gy-market"))
 
 
