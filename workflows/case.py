@@ -693,22 +693,8 @@ class CaseWorkflow:
                 "level": level,
                 "note": request.note,
             }
-            clock = state.clock(HANDLING_KEY) or state.clock(Step.SIGN_OFF.value)
-            if request.deadline is not None and clock is not None:
-                requested = request.deadline
-                if requested.tzinfo is None:
-                    requested = requested.replace(tzinfo=SHANGHAI)
-                if requested < clock.deadline.due:
-                    (shorter,) = await self._deadlines(clock.deadline.step, fixed_due=requested)
-                    self._set_clock(
-                        clock.key,
-                        clock.owner,
-                        shorter,
-                        original_due=clock.original_due or clock.deadline.due,
-                    )
-                    detail["new_deadline"] = requested.isoformat()
-                else:
-                    detail["deadline_ignored"] = "a new deadline may only shorten the current one"
+            if request.deadline is not None:
+                await self._shorten_deadlines(request.deadline, detail)
             raised = level > state.escalation_level
             state.escalation_level = level
             recipient = state.lead.department if state.lead else CENTRE
@@ -782,6 +768,28 @@ class CaseWorkflow:
                 # A department named at intake that cannot take the case: a dispatcher decides.
                 self._state.warnings.append(f"intake dispatch refused: {err.message}")
         await self._start_dispatch_clock()
+
+    async def _shorten_deadlines(self, requested: datetime, detail: dict[str, Any]) -> None:
+        """A supervisor's deadline: caps the department's running clocks, never extends them."""
+        if requested.tzinfo is None:
+            requested = requested.replace(tzinfo=SHANGHAI)
+        clocks = [
+            clock
+            for key in (Step.SIGN_OFF.value, HANDLING_KEY)
+            if (clock := self._state.clock(key)) is not None and requested < clock.deadline.due
+        ]
+        if not clocks:
+            detail["deadline_ignored"] = "a new deadline may only shorten the current one"
+            return
+        for clock in clocks:
+            (shorter,) = await self._deadlines(clock.deadline.step, fixed_due=requested)
+            self._set_clock(
+                clock.key,
+                clock.owner,
+                shorter,
+                original_due=clock.original_due or clock.deadline.due,
+            )
+        detail["new_deadline"] = requested.isoformat()
 
     async def _start_dispatch_clock(self) -> None:
         (deadline,) = await self._deadlines(Step.DISPATCH)

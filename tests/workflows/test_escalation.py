@@ -116,3 +116,18 @@ async def test_invalid_escalation_from_the_cli_changes_nothing(env: WorkflowEnvi
     assert refused.action == "escalation_refused" and refused.actor == "sup-1"
     assert "level" in refused.detail["reason"]
     assert state.escalation_level == before.escalation_level == 0
+
+
+async def test_a_deadline_before_sign_off_caps_the_sign_off_clock_too(client: Client) -> None:
+    handle = await start(client, intake())
+    state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    sign_off_due = state.clock("sign_off").deadline.due
+    requested = state.clock("sign_off").deadline.start + timedelta(hours=1)
+    assert requested < sign_off_due
+    await handle.signal(
+        CaseWorkflow.escalate, Escalate(level=1, note="1小时内处置", by="sup-4", deadline=requested)
+    )
+    state = await until(handle, lambda s: s.timeline[-1].actor == "sup-4")
+    assert state.clock("sign_off").deadline.due == requested
+    assert state.clock("handling").deadline.due == requested
+    assert state.clock("sign_off").original_due == sign_off_due

@@ -1,0 +1,1 @@
+"""The `hotline` command line: run the dev stack and the worker, and work cases as an operator."""

@@ -1,0 +1,161 @@
+"""`hotline`: the dev stack, the worker, the application database, and cases.
+
+hotline run                       Temporal dev server + database + worker (`make run`)
+hotline worker                    the case worker alone (TEMPORAL_ADDRESS, HOTLINE_TASK_QUEUE)
+hotline db upgrade | seed         migrate / seed the application database (DATABASE_URL)
+hotline case intake ...           take in a contact and open its case
+hotline case show | list | <step> read and work cases
+hotline escalate NO --level N     raise a case's supervision level
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client
+
+from cli.case_commands import case_app
+from cli.options import By, CaseNo
+from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
+from models.commands import Escalate
+from services import cases
+from workers.config import TemporalSettings
+
+
+class HotlineApp(typer.Typer):
+    """The typer app, ending the process promptly once Temporal has been used.
+
+    The Temporal core's background threads can abort the interpreter's teardown of a short-lived
+    client process ("Fatal Python error: PyGILState_Release", temporalio/sdk-python#300). After
+    a command that used Temporal, the output is flushed and the process exits with the command's
+    exit code without that teardown.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            if not temporal_used():
+                raise
+            code = done.code
+            if isinstance(code, str):
+                print(code, file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+app = HotlineApp(
+    name="hotline",
+    help="The 12345 hotline case engine: run it, and work its cases.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,  # locals may hold personal data
+)
+db_app = typer.Typer(
+    help="The application database: DATABASE_URL, default the SQLite file .hotline/hotline.db.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(case_app, name="case")
+app.add_typer(db_app, name="db")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--url", help="database URL (default: $DATABASE_URL or .hotline/hotline.db)"),
+]
+
+
+@app.command()
+def run() -> None:
+    """Start the dev stack: Temporal dev server, database, worker. Ctrl-C stops it."""
+    from workers.devstack import run_stack
+
+    mark_temporal_used()
+    run_stack()
+
+
+@app.command()
+def worker() -> None:
+    """Run the case worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / HOTLINE_TASK_QUEUE."""
+    from workers.worker import main
+
+    mark_temporal_used()
+    main()
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: DatabaseUrl = None) -> None:
+    """Migrate the application database to the latest schema."""
+    from activities.db import database_url, normalise_url, safe_url
+    from migrations.runner import upgrade
+
+    resolved = normalise_url(url) if url else database_url()
+    with cli_errors(resolved):
+        upgrade(resolved)
+    typer.echo(f"{safe_url(resolved)}: schema up to date")
+
+
+@db_app.command("seed")
+def db_seed(url: DatabaseUrl = None) -> None:
+    """Insert the demo departments and dispatch catalogue (rows already there stay)."""
+    from activities.db import database_url, make_engine, normalise_url, safe_url, session_factory
+    from activities.store import seed_demo
+
+    resolved = normalise_url(url) if url else database_url()
+    with cli_errors(resolved):
+        outcome = seed_demo(session_factory(make_engine(resolved)))
+    typer.echo(
+        f"{safe_url(resolved)}: {outcome.departments_written} departments and "
+        f"{outcome.catalogue_written} catalogue entries added"
+    )
+
+
+@app.command()
+def escalate(
+    case_no: CaseNo,
+    level: Annotated[
+        int, typer.Option("--level", help="1 centre, 2 leadership, 3 government inspection")
+    ],
+    note: Annotated[str, typer.Option("--note", help="why the case is escalated")],
+    by: By,
+    deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--deadline",
+            metavar="ISO",
+            help="a shorter deadline, e.g. 2026-12-01T18:00 (Asia/Shanghai when no offset)",
+        ),
+    ] = None,
+) -> None:
+    """Escalate a case (督办): levels only go up; a new deadline may only shorten the current one.
+
+    The case applies the escalation right after; check it with `hotline case show NO`.
+    """
+    with cli_errors():
+        request = Escalate.model_validate(
+            {"level": level, "note": note, "by": by, "deadline": deadline}
+        )
+
+        async def send(client: Client, _settings: TemporalSettings) -> None:
+            await cases.escalate(client, case_no, request)
+
+        with_client(send)
+    typer.echo(f"case {case_no}: escalation to level {request.level} sent")
+    if request.deadline:
+        typer.echo(f"  requested deadline {_local(request.deadline)}")
+
+
+def _local(at: datetime) -> str:
+    from cli.output import local_time
+    from rules.calendar import SHANGHAI
+
+    return local_time(at if at.tzinfo else at.replace(tzinfo=SHANGHAI))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Client-side application operations shared by the CLI and the HTTP API."""

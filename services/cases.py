@@ -1,0 +1,306 @@
+"""Case operations on the Temporal client: open a case, act on it, signal it, read and list cases.
+
+Every failure a user can cause (a refused step, an unknown or closed case, a bad list query) is
+raised as `CaseActionError` with a one-line message fit to show as is. Personal data (caller
+name, phones, address) is never logged and never put into a workflow or update id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from activities.db import SessionFactory
+from activities.store import allocate_case_no
+from models import search_attributes as sa
+from models.commands import Escalate
+from models.enums import CaseStatus, CaseType, Channel, Urgency
+from models.intake import Caller, CaseIntake, IntakeOutcome, Location
+from models.state import CaseState, CaseView
+from workflows.case import CaseWorkflow, workflow_id
+from workflows.case_views import initial_search_attributes
+
+CASE_WORKFLOW_QUERY = "WorkflowType='CaseWorkflow'"
+INTAKE_TIMEOUT = timedelta(seconds=15)
+INTAKE_POLL_INTERVAL = 0.1
+INTAKE_CHECK_INTERVAL = 1.0
+QUERY_RPC_TIMEOUT = timedelta(seconds=10)
+
+CommandT = TypeVar("CommandT", bound=BaseModel)
+CaseHandle = WorkflowHandle[CaseWorkflow, CaseView]
+
+
+class CaseActionError(Exception):
+    """A step, signal or read on a case that cannot be done; the message is one clear line."""
+
+
+class CaseQueryError(CaseActionError):
+    """A list query the server does not accept."""
+
+
+class IntakeRequest(BaseModel):
+    """An operator's intake before it has a case number: every `CaseIntake` field but `case_no`.
+
+    `request_id` identifies the intake attempt: repeating it (a retried submit) gets the same
+    case number and the same case.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    request_id: str = Field(min_length=1, max_length=64)
+    channel: Channel = Channel.PHONE
+    call_id: str | None = Field(default=None, max_length=64)
+    operator_id: str = Field(min_length=1, max_length=64)
+    received_at: datetime | None = Field(
+        default=None, description="when the contact came in; the workflow's start when omitted"
+    )
+    caller: Caller = Field(default_factory=Caller)
+    location: Location
+    case_type: CaseType
+    category: str = Field(min_length=1, max_length=128)
+    urgency: Urgency = Urgency.NORMAL
+    complex: bool = Field(default=False, description="复杂: longer limit, normal urgency only")
+    title: str = Field(min_length=1, max_length=128)
+    content: str = Field(min_length=1, max_length=8000)
+    outcome: IntakeOutcome
+
+    def to_intake(self, case_no: str) -> CaseIntake:
+        return CaseIntake.model_validate({**dict(self), "case_no": case_no})
+
+
+class CaseListing(BaseModel):
+    """One row of a case list, read from the workflow's search attributes (no personal data)."""
+
+    case_no: str
+    status: CaseStatus | None
+    case_type: CaseType | None
+    urgency: Urgency | None
+    lead_department: str | None
+    district: str | None
+    escalation_level: int
+    overdue: bool
+    next_deadline: datetime | None
+
+
+async def open_case(
+    client: Client,
+    sessions: SessionFactory,
+    request: IntakeRequest,
+    task_queue: str,
+    now: datetime | None = None,
+) -> CaseView:
+    """Take in one contact: allocate its case number, start its workflow, return its first view.
+
+    A repeated request id gets the same case number; its workflow already exists, so the view of
+    that case is returned (no second case, no error).
+    """
+    now = now or datetime.now(UTC)
+    case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
+    intake = request.to_intake(case_no)
+    try:
+        handle: CaseHandle = await client.start_workflow(
+            CaseWorkflow.run,
+            intake,
+            id=workflow_id(case_no),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=initial_search_attributes(intake),
+        )
+    except WorkflowAlreadyStartedError:
+        handle = _handle(client, case_no)
+    return await _intake_recorded(handle, case_no, task_queue)
+
+
+async def act(
+    client: Client,
+    case_no: str,
+    update: UpdateMethodMultiParam[[CaseWorkflow, CommandT], CaseView],
+    command: CommandT,
+    request_id: str | None = None,
+) -> CaseView:
+    """Run one human step (a CaseWorkflow Update) on a case and return where the case stands.
+
+    `request_id` is the update id: a retried submit with the same id runs the step once.
+    """
+    handle = _handle(client, case_no)
+    try:
+        return await handle.execute_update(update, command, id=request_id)
+    except WorkflowUpdateFailedError as err:
+        raise CaseActionError(_failure_message(err.cause)) from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        raise CaseActionError(
+            f"case {case_no} did not answer in time; retry with the same request id"
+        ) from err
+    except RPCError as err:
+        raise await _rpc_failure(handle, case_no, err) from err
+
+
+async def escalate(client: Client, case_no: str, request: Escalate) -> None:
+    """Send the `escalate` Signal; the case applies it as soon as its worker runs it."""
+    handle = _handle(client, case_no)
+    try:
+        await handle.signal(CaseWorkflow.escalate, request)
+    except RPCError as err:
+        raise await _rpc_failure(handle, case_no, err) from err
+
+
+async def show(client: Client, case_no: str) -> CaseState:
+    """The full state of a case, open or closed (it includes the caller's personal data)."""
+    handle = _handle(client, case_no)
+    try:
+        return await handle.query(CaseWorkflow.state, rpc_timeout=QUERY_RPC_TIMEOUT)
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+        raise CaseActionError(f"case {case_no} cannot be read: {err}") from err
+    except RPCError as err:
+        raise await _rpc_failure(handle, case_no, err, reading=True) from err
+
+
+async def list_cases(client: Client, query: str | None, limit: int = 50) -> list[CaseListing]:
+    """Cases matching a visibility query, AND-ed with the case workflow type; at most `limit`."""
+    full = CASE_WORKFLOW_QUERY
+    if query and query.strip():
+        full += f" AND ({query.strip()})"
+    try:
+        return [_listing(execution) async for execution in client.list_workflows(full, limit=limit)]
+    except RPCError as err:
+        if err.status is RPCStatusCode.INVALID_ARGUMENT:
+            raise CaseQueryError(f"invalid query: {err.message}") from err
+        raise
+
+
+# ---- private ------------------------------------------------------------------------------------
+
+
+def _handle(client: Client, case_no: str) -> CaseHandle:
+    return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_no))
+
+
+async def _intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) -> CaseView:
+    """Poll the `view` Query until the workflow has recorded the intake and its outcome.
+
+    Recorded means version >= 1 and the outcome's first steps taken: the case closed (closing
+    outcomes, merge), dispatched to a named lead, or waiting for dispatch on its clock.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = started + INTAKE_TIMEOUT.total_seconds()
+    next_check = started + INTAKE_CHECK_INTERVAL
+    view: CaseView | None = None
+    while True:
+        try:
+            view = await handle.query(CaseWorkflow.view, rpc_timeout=QUERY_RPC_TIMEOUT)
+        except (RPCError, WorkflowQueryFailedError):
+            view = None  # no workflow task completed yet
+        if view is not None and _intake_settled(view):
+            return view
+        now = loop.time()
+        if now >= next_check:
+            next_check = now + INTAKE_CHECK_INTERVAL
+            await _raise_if_ended(handle, case_no)
+        if now >= deadline:
+            raise CaseActionError(
+                f"case {case_no} was started but its intake was not recorded within "
+                f"{INTAKE_TIMEOUT.total_seconds():.0f}s: is a worker polling task queue "
+                f"{task_queue}?"
+            )
+        await asyncio.sleep(INTAKE_POLL_INTERVAL)
+
+
+def _intake_settled(view: CaseView) -> bool:
+    if view.version < 1:
+        return False
+    return view.status is CaseStatus.CLOSED or view.next_deadline is not None or view.version > 1
+
+
+async def _raise_if_ended(handle: CaseHandle, case_no: str) -> None:
+    """A case workflow that ended without closing its case failed: say why."""
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return
+    if description.status is WorkflowExecutionStatus.RUNNING:
+        return
+    reason = description.status.name.lower() if description.status else "ended"
+    try:
+        await handle.result(follow_runs=False)
+    except WorkflowFailureError as err:
+        reason = _failure_message(err.cause)
+    raise CaseActionError(f"case {case_no} could not be taken in: {reason}")
+
+
+async def _rpc_failure(
+    handle: CaseHandle, case_no: str, err: RPCError, reading: bool = False
+) -> Exception:
+    """Translate a server error on one case: unknown case, closed case, or the error itself."""
+    if err.status is not RPCStatusCode.NOT_FOUND:
+        if reading and err.status is RPCStatusCode.DEADLINE_EXCEEDED:
+            return CaseActionError(f"case {case_no} did not answer: is a worker running?")
+        return err
+    try:
+        description = await handle.describe()
+    except RPCError as missing:
+        if missing.status is RPCStatusCode.NOT_FOUND:
+            return CaseActionError(f"no case {case_no}")
+        return missing
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        return CaseActionError(f"case {case_no} is closed")
+    return CaseActionError(f"case {case_no}: {err.message}")
+
+
+def _failure_message(cause: BaseException) -> str:
+    """The message of a failure, looking through the generic wrappers (activity, child)."""
+    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    if isinstance(cause, FailureError):
+        return cause.message
+    return str(cause) or type(cause).__name__
+
+
+def _listing(execution: WorkflowExecution) -> CaseListing:
+    attributes = execution.typed_search_attributes
+    prefix = workflow_id("")
+    return CaseListing(
+        case_no=execution.id.removeprefix(prefix),
+        status=_member(CaseStatus, attributes.get(sa.CASE_STATUS)),
+        case_type=_member(CaseType, attributes.get(sa.CASE_TYPE)),
+        urgency=_member(Urgency, attributes.get(sa.URGENCY)),
+        lead_department=attributes.get(sa.LEAD_DEPARTMENT),
+        district=attributes.get(sa.DISTRICT),
+        escalation_level=attributes.get(sa.ESCALATION_LEVEL) or 0,
+        overdue=bool(attributes.get(sa.OVERDUE)),
+        next_deadline=attributes.get(sa.NEXT_DEADLINE),
+    )
+
+
+EnumT = TypeVar("EnumT", bound=StrEnum)
+
+
+def _member(enum: type[EnumT], value: str | None) -> EnumT | None:
+    try:
+        return enum(value) if value is not None else None
+    except ValueError:
+        return None
