@@ -145,9 +145,8 @@ def port_in_use(ip: str, port: int) -> bool:
 
 def run_stack(config: DevStackConfig | None = None) -> None:
     """Start everything, block until Ctrl-C, then stop everything."""
-    from activities.store import seed_demo
-
     from activities.db import make_engine, session_factory
+    from activities.store import seed_demo
     from migrations.runner import upgrade
     from workers.config import TemporalSettings
     from workers.worker import run_worker
@@ -170,8 +169,7 @@ def run_stack(config: DevStackConfig | None = None) -> None:
             address=config.address, namespace=config.namespace, task_queue=config.task_queue
         )
         print(_next_steps(config), flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_worker(settings, database_url))
+        asyncio.run(run_worker(settings, database_url))
     finally:
         print("\nstopping the hotline …", flush=True)
         with contextlib.suppress(ProcessLookupError):

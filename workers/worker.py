@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -44,19 +44,30 @@ def build_worker(
 async def run_worker(
     settings: TemporalSettings | None = None, database_url: str | None = None
 ) -> None:
+    """Poll until SIGINT or SIGTERM, then finish the tasks in hand and stop."""
     settings = settings or TemporalSettings.from_env()
     client = await connect(settings)
-    worker = build_worker(client, settings.task_queue, database_url)
-    log.info(
-        "worker polling task queue %s in namespace %s", settings.task_queue, settings.namespace
-    )
-    await worker.run()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with build_worker(client, settings.task_queue, database_url):
+            log.info(
+                "worker polling task queue %s in namespace %s",
+                settings.task_queue,
+                settings.namespace,
+            )
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker())
+    asyncio.run(run_worker())
 
 
 if __name__ == "__main__":
