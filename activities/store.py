@@ -8,6 +8,7 @@ by a newer version.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Executable, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -115,23 +116,15 @@ def record_transition(
     now = datetime.now(UTC)
     notifications = [_outbox_row(n, renderer, now) for n in record.notifications]
     with session_factory.begin() as session:
-        projection_updated = _upsert_projection(session, record)
-        transition = (
-            _insert(session, TransitionRow)
-            .values(**record.transition.model_dump())
-            .on_conflict_do_nothing(index_elements=["case_no", "seq"])
-            .returning(TransitionRow.id)
-        )
-        transitions_written = len(session.execute(transition).all())
+        statements = _statements(session.get_bind().dialect.name)
+        projection = session.execute(statements.projection, record.projection.model_dump())
+        projection_updated = projection.first() is not None
+        transition = session.execute(statements.transition, record.transition.model_dump())
+        transitions_written = len(transition.all())
         notifications_written = 0
         if notifications:
-            outbox = (
-                _insert(session, NotificationRow)
-                .values(notifications)
-                .on_conflict_do_nothing(index_elements=["case_no", "event_key"])
-                .returning(NotificationRow.id)
-            )
-            notifications_written = len(session.execute(outbox).all())
+            outbox = session.execute(statements.notification, notifications)
+            notifications_written = len(outbox.all())
     return RecordOutcome(projection_updated, transitions_written, notifications_written)
 
 
@@ -243,12 +236,48 @@ def seed_demo(session_factory: SessionFactory) -> SeedOutcome:
 
 
 def _insert(session: Session, entity: type[Base]) -> Insert:
-    dialect = session.get_bind().dialect.name
+    return _dialect_insert(session.get_bind().dialect.name, entity)
+
+
+def _dialect_insert(dialect: str, entity: type[Base]) -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(entity)
     if dialect == "postgresql":
         return postgresql.insert(entity)
     raise NotImplementedError(f"no idempotent insert for the {dialect} dialect")
+
+
+@dataclass(frozen=True)
+class _TransitionStatements:
+    """Built once per dialect and executed with parameters: the hot path of every step."""
+
+    projection: Executable
+    transition: Executable
+    notification: Executable
+
+
+@functools.cache
+def _statements(dialect: str) -> _TransitionStatements:
+    projection = _dialect_insert(dialect, CaseRow)
+    kept = {"case_no", "archived_at"}
+    projection = projection.on_conflict_do_update(
+        index_elements=["case_no"],
+        set_={
+            column.name: projection.excluded[column.name]
+            for column in CaseRow.__table__.columns
+            if column.name not in kept
+        },
+        where=CaseRow.version < projection.excluded.version,
+    )
+    return _TransitionStatements(
+        projection=projection.returning(CaseRow.case_no),
+        transition=_dialect_insert(dialect, TransitionRow)
+        .on_conflict_do_nothing(index_elements=["case_no", "seq"])
+        .returning(TransitionRow.id),
+        notification=_dialect_insert(dialect, NotificationRow)
+        .on_conflict_do_nothing(index_elements=["case_no", "event_key"])
+        .returning(NotificationRow.id),
+    )
 
 
 def _outbox_row(n: Notification, renderer: NotificationRenderer, now: datetime) -> dict[str, Any]:
@@ -263,17 +292,6 @@ def _outbox_row(n: Notification, renderer: NotificationRenderer, now: datetime) 
         body=body,
         created_at=now,
     )
-
-
-def _upsert_projection(session: Session, record: TransitionRecord) -> bool:
-    values: dict[str, Any] = record.projection.model_dump()
-    statement = _insert(session, CaseRow).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["case_no"],
-        set_={name: statement.excluded[name] for name in values if name != "case_no"},
-        where=CaseRow.version < statement.excluded.version,
-    )
-    return session.execute(statement.returning(CaseRow.case_no)).first() is not None
 
 
 def _allocate(session: Session, request_id: str, day: str, prefix: str, now: datetime) -> str:

@@ -69,7 +69,13 @@ with workflow.unsafe.imports_passed_through():
     from rules import escalation as escalation_rules
     from rules import time_limits
     from rules.calendar import SHANGHAI
-    from workflows.case_views import case_view, projection, search_attribute_updates
+    from workflows.case_views import (
+        case_view,
+        current_search_attributes,
+        projection,
+        search_attribute_updates,
+        search_attributes,
+    )
     from workflows.ladder import earlier_stage, next_milestone, stage_at
 
 CENTRE = "centre"
@@ -98,7 +104,8 @@ class CaseWorkflow:
     def __init__(self, intake: CaseIntake) -> None:
         self._state = CaseState(intake=intake, received_at=intake.received_at or workflow.now())
         self._lock = asyncio.Lock()
-        self._clocks_moved = False
+        self._armed_for: datetime | None = None
+        self._search_attributes = current_search_attributes(workflow.info().typed_search_attributes)
         self._status_before_return: CaseStatus | None = None
 
     @workflow.run
@@ -794,7 +801,6 @@ class CaseWorkflow:
     async def _start_dispatch_clock(self) -> None:
         (deadline,) = await self._deadlines(Step.DISPATCH)
         self._set_clock(Step.DISPATCH.value, CENTRE, deadline)
-        self._clocks_moved = True
 
     async def _dispatch(
         self, by: str, lead_department: str | None, assisting: list[str], note: str | None
@@ -958,8 +964,8 @@ class CaseWorkflow:
     # ---- private: clocks -------------------------------------------------------------------
 
     async def _sleep_until_next_milestone(self) -> None:
-        self._clocks_moved = False
-        upcoming = self._next_milestone()
+        # One timer, for the earliest milestone of all clocks; re-armed only when that moves.
+        upcoming = self._armed_for = self._next_milestone()
         if upcoming is None:
             await workflow.wait_condition(self._should_wake)
             return
@@ -970,7 +976,7 @@ class CaseWorkflow:
             await workflow.wait_condition(self._should_wake, timeout=remaining)
 
     def _should_wake(self) -> bool:
-        return self._clocks_moved or self._state.status is CaseStatus.CLOSED
+        return self._state.status is CaseStatus.CLOSED or self._next_milestone() != self._armed_for
 
     def _next_milestone(self) -> datetime | None:
         times = [m[0] for c in self._state.clocks if (m := self._milestone(c)) is not None]
@@ -1062,11 +1068,9 @@ class CaseWorkflow:
         for warning in deadline.calendar_warnings:
             if warning not in self._state.warnings:
                 self._state.warnings.append(warning)
-        self._clocks_moved = True
 
     def _drop_clock(self, key: str) -> None:
         self._state.clocks = [c for c in self._state.clocks if c.key != key]
-        self._clocks_moved = True
 
     async def _deadlines(
         self,
@@ -1141,7 +1145,11 @@ class CaseWorkflow:
                 for n in notifications or []
             ],
         )
-        workflow.upsert_search_attributes(search_attribute_updates(state))
+        attributes = search_attributes(state)
+        if attributes != self._search_attributes:
+            changed = {k: v for k, v in attributes.items() if self._search_attributes.get(k) != v}
+            workflow.upsert_search_attributes(search_attribute_updates(changed))
+            self._search_attributes = attributes
         await workflow.execute_activity(
             "record_transition",
             record,

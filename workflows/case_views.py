@@ -74,22 +74,36 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
     )
 
 
-def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate[Any]]:
+SearchAttributeValues = dict[str, Any]
+"""Search attribute name -> value; None means unset."""
+
+
+def search_attributes(state: CaseState) -> SearchAttributeValues:
     lead = state.lead
-    next_deadline = state.next_deadline if state.status is not CaseStatus.CLOSED else None
-    updates: list[SearchAttributeUpdate[Any]] = [
-        sa.CASE_STATUS.value_set(state.status.value),
-        sa.CASE_TYPE.value_set(state.intake.case_type.value),
-        sa.URGENCY.value_set(state.intake.urgency.value),
-        sa.DISTRICT.value_set(state.intake.location.district),
-        sa.ESCALATION_LEVEL.value_set(state.escalation_level),
-        sa.OVERDUE.value_set(state.overdue),
-        sa.LEAD_DEPARTMENT.value_set(lead.department) if lead else sa.LEAD_DEPARTMENT.value_unset(),
-        sa.NEXT_DEADLINE.value_set(next_deadline)
-        if next_deadline
-        else sa.NEXT_DEADLINE.value_unset(),
+    closed = state.status is CaseStatus.CLOSED
+    return {
+        sa.CASE_STATUS.name: state.status.value,
+        sa.CASE_TYPE.name: state.intake.case_type.value,
+        sa.URGENCY.name: state.intake.urgency.value,
+        sa.DISTRICT.name: state.intake.location.district,
+        sa.ESCALATION_LEVEL.name: state.escalation_level,
+        sa.OVERDUE.name: state.overdue,
+        sa.LEAD_DEPARTMENT.name: lead.department if lead else None,
+        sa.NEXT_DEADLINE.name: None if closed else state.next_deadline,
+    }
+
+
+def current_search_attributes(typed: TypedSearchAttributes) -> SearchAttributeValues:
+    """What the workflow started with (from its start event, so deterministic on replay)."""
+    return {key.name: typed.get(key) for key in sa.ALL_KEYS}
+
+
+def search_attribute_updates(values: SearchAttributeValues) -> list[SearchAttributeUpdate[Any]]:
+    keys = {key.name: key for key in sa.ALL_KEYS}
+    return [
+        keys[name].value_unset() if value is None else keys[name].value_set(value)
+        for name, value in values.items()
     ]
-    return updates
 
 
 def initial_search_attributes(intake: CaseIntake) -> TypedSearchAttributes:
