@@ -84,10 +84,9 @@ IntakeOutcome = Annotated[
 ]
 
 
-class CaseIntake(Frozen):
-    """The workflow's input: one contact recorded by an operator."""
+class IntakeRecord(Frozen):
+    """One contact as an operator records it, before it has a case number."""
 
-    case_no: str = Field(pattern=CASE_NO_PATTERN)
     request_id: str = Field(min_length=1, max_length=64)
     channel: Channel = Channel.PHONE
     call_id: str | None = Field(default=None, max_length=64)
@@ -104,3 +103,9 @@ class CaseIntake(Frozen):
     title: str = Field(min_length=1, max_length=128)
     content: str = Field(min_length=1, max_length=8000)
     outcome: IntakeOutcome
+
+
+class CaseIntake(IntakeRecord):
+    """The workflow's input: the recorded contact with its case number."""
+
+    case_no: str = Field(pattern=CASE_NO_PATTERN)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -38,8 +38,8 @@ from activities.db import SessionFactory
 from activities.store import allocate_case_no
 from models import search_attributes as sa
 from models.commands import Escalate
-from models.enums import CaseStatus, CaseType, Channel, Urgency
-from models.intake import Caller, CaseIntake, IntakeOutcome, Location
+from models.enums import CaseStatus, CaseType, Urgency
+from models.intake import CaseIntake, IntakeRecord
 from models.state import CaseState, CaseView
 from workflows.case import CaseWorkflow, workflow_id
 from workflows.case_views import initial_search_attributes
@@ -62,31 +62,12 @@ class CaseQueryError(CaseActionError):
     """A list query the server does not accept."""
 
 
-class IntakeRequest(BaseModel):
-    """An operator's intake before it has a case number: every `CaseIntake` field but `case_no`.
+class IntakeRequest(IntakeRecord):
+    """An operator's intake before it has a case number.
 
     `request_id` identifies the intake attempt: repeating it (a retried submit) gets the same
     case number and the same case.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    request_id: str = Field(min_length=1, max_length=64)
-    channel: Channel = Channel.PHONE
-    call_id: str | None = Field(default=None, max_length=64)
-    operator_id: str = Field(min_length=1, max_length=64)
-    received_at: datetime | None = Field(
-        default=None, description="when the contact came in; the workflow's start when omitted"
-    )
-    caller: Caller = Field(default_factory=Caller)
-    location: Location
-    case_type: CaseType
-    category: str = Field(min_length=1, max_length=128)
-    urgency: Urgency = Urgency.NORMAL
-    complex: bool = Field(default=False, description="复杂: longer limit, normal urgency only")
-    title: str = Field(min_length=1, max_length=128)
-    content: str = Field(min_length=1, max_length=8000)
-    outcome: IntakeOutcome
 
     def to_intake(self, case_no: str) -> CaseIntake:
         return CaseIntake.model_validate({**dict(self), "case_no": case_no})

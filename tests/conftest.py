@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from activities.store import seed_demo
 from sqlalchemy import inspect, text
 from temporalio.client import Client
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
 from activities.db import make_engine, normalise_url, session_factory
+from activities.store import seed_demo
 from migrations.runner import upgrade
 from workers.client import data_converter
 from workers.devstack import DevStackConfig, load_config, server_flags, temporal_binary
