@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import random
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,6 +203,14 @@ def allocate_case_no(
     raise RuntimeError(f"could not allocate a case number after {ALLOCATE_ATTEMPTS} attempts")
 
 
+def retrieval_code(session_factory: SessionFactory, case_no: str) -> str | None:
+    """The citizen's progress-lookup code of `case_no`; None if unknown or allocated without one."""
+    with session_factory() as session:
+        return session.scalar(
+            select(CaseNumberRow.retrieval_code).where(CaseNumberRow.case_no == case_no)
+        )
+
+
 def seed_demo(session_factory: SessionFactory) -> SeedOutcome:
     """Insert the Guiyang demo departments and dispatch catalogue; rows already there stay."""
     catalogue = [
@@ -312,7 +321,12 @@ def _allocate(session: Session, request_id: str, day: str, prefix: str, now: dat
     case_no = f"{prefix}{day}-{serial:06d}"
     session.add(
         CaseNumberRow(
-            request_id=request_id, case_no=case_no, day=day, serial=serial, created_at=now
+            request_id=request_id,
+            case_no=case_no,
+            day=day,
+            serial=serial,
+            created_at=now,
+            retrieval_code=f"{secrets.randbelow(1_000_000):06d}",
         )
     )
     session.flush()

@@ -6,6 +6,8 @@ hotline db upgrade | seed         migrate / seed the application database (DATAB
 hotline case intake ...           take in a contact and open its case
 hotline case show | list | <step> read and work cases
 hotline escalate NO --level N     raise a case's supervision level
+hotline user add|list|deactivate  users of the HTTP API, one role each
+hotline token issue|list|revoke   their bearer tokens (a token is shown only once)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Annotated, Any
 import typer
 from temporalio.client import Client
 
+from cli.admin import token_app, user_app
 from cli.case_commands import case_app
 from cli.options import By, CaseNo
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
@@ -63,6 +66,8 @@ db_app = typer.Typer(
 )
 app.add_typer(case_app, name="case")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 DatabaseUrl = Annotated[
     str | None,

@@ -13,29 +13,16 @@ from pydantic import BaseModel, TypeAdapter
 
 from models.enums import CaseStatus, ClosureReason
 from models.intake import Caller, Location
+from models.privacy import mask_name, mask_phone
 from models.state import CaseState, CaseView, Clock, TimelineEntry
 from rules.calendar import SHANGHAI
 from services.cases import CaseListing
 
 NONE = "-"
-MASK = "****"
 
 
 def local_time(at: datetime | None) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else NONE
-
-
-def mask_name(name: str | None) -> str:
-    """The surname only: 张三 -> 张*."""
-    name = (name or "").strip()
-    return f"{name[0]}*" if name else "(anonymous)"
-
-
-def mask_phone(phone: str) -> str:
-    """The first three and last four digits: 13800001234 -> 138****1234."""
-    if len(phone) >= 8:
-        return f"{phone[:3]}{MASK}{phone[-4:]}"
-    return f"{MASK}{phone[-2:]}"
 
 
 def emit_json(model: BaseModel) -> None:

@@ -109,3 +109,6 @@ class CaseIntake(IntakeRecord):
     """The workflow's input: the recorded contact with its case number."""
 
     case_no: str = Field(pattern=CASE_NO_PATTERN)
+    retrieval_code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="for the citizen's progress lookup"
+    )

@@ -134,3 +134,6 @@ class CaseView(BaseModel):
     overdue: bool
     next_deadline: datetime | None
     version: int
+    intake_complete: bool = Field(
+        default=True, description="the intake and its first steps are recorded in SQL"
+    )

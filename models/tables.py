@@ -1,4 +1,5 @@
-"""SQL tables of the hotline: case projection, transition log, outbox, departments, catalogue.
+"""SQL tables of the hotline: case projection, transition log, outbox, departments, catalogue,
+and access control (users, API tokens, the access log of personal data).
 
 SQLAlchemy 2.0 declarative style, portable across SQLite (the embedded default) and PostgreSQL.
 Temporal holds each case's live state; these tables hold what people query and what must outlive
@@ -40,6 +41,16 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 DEPARTMENT_KINDS: tuple[str, ...] = ("functional", "district_government", "enterprise")
+USER_ROLES: tuple[str, ...] = (
+    "operator",
+    "dispatcher",
+    "department",
+    "supervisor",
+    "auditor",
+    "admin",
+)
+"""The values of `api.auth.Role` (a test keeps the two in step)."""
+ACCESS_ACTIONS: tuple[str, ...] = ("view", "export")
 
 # Codes and ids, sized once here.
 CASE_NO = 32
@@ -47,6 +58,10 @@ CODE = 32
 DEPARTMENT_ID = 64
 NAME = 128
 CATEGORY = 255
+USER_ID = 64
+TOKEN_ID = 32
+SECRET_HASH = 255
+RETRIEVAL_CODE = 8
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -227,3 +242,72 @@ class CaseNumberRow(Base):
     day: Mapped[str] = mapped_column(String(8))
     serial: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The citizen's progress lookup code (6 random digits); NULL for numbers allocated earlier.
+    retrieval_code: Mapped[str | None] = mapped_column(String(RETRIEVAL_CODE))
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+class UserRow(Base):
+    """A person who uses the API: one role, and a department for (only) the department role."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="role"),
+        CheckConstraint(
+            "(role = 'department' AND department IS NOT NULL)"
+            " OR (role <> 'department' AND department IS NULL)",
+            name="department",
+        ),
+        Index(None, "department"),
+    )
+
+    id: Mapped[str] = mapped_column(String(USER_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    role: Mapped[str] = mapped_column(String(CODE))
+    department: Mapped[str | None] = mapped_column(
+        String(DEPARTMENT_ID), ForeignKey("departments.id")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApiTokenRow(Base):
+    """A bearer token `hl_<id>_<secret>`: the id is public, the secret is kept as argon2id only."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(TOKEN_ID), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID), ForeignKey("users.id"))
+    secret_hash: Mapped[str] = mapped_column(String(SECRET_HASH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AccessLogRow(Base):
+    """Append-only: who read or exported which personal-data fields of which case, and why.
+
+    Field names only, never their values. `user_id` is not a foreign key: the log outlives
+    any change to the users table.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        CheckConstraint(_in("action", ACCESS_ACTIONS), name="action"),
+        Index(None, "case_no", "at"),
+        Index(None, "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user_id: Mapped[str] = mapped_column(String(USER_ID))
+    role: Mapped[str] = mapped_column(String(CODE))
+    case_no: Mapped[str] = mapped_column(String(CASE_NO))
+    fields: Mapped[list[str]] = mapped_column(json_type())
+    purpose: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(CODE))
+    masked: Mapped[bool] = mapped_column(Boolean)

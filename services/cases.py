@@ -35,7 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.db import SessionFactory
-from activities.store import allocate_case_no
+from activities.store import allocate_case_no, retrieval_code
 from models import search_attributes as sa
 from models.commands import Escalate
 from models.enums import CaseStatus, CaseType, Urgency
@@ -62,6 +62,14 @@ class CaseQueryError(CaseActionError):
     """A list query the server does not accept."""
 
 
+class CaseNotFoundError(CaseActionError):
+    """No case with that number."""
+
+
+class CaseClosedError(CaseActionError):
+    """The case is closed: no further step."""
+
+
 class IntakeRequest(IntakeRecord):
     """An operator's intake before it has a case number.
 
@@ -69,8 +77,8 @@ class IntakeRequest(IntakeRecord):
     case number and the same case.
     """
 
-    def to_intake(self, case_no: str) -> CaseIntake:
-        return CaseIntake.model_validate({**dict(self), "case_no": case_no})
+    def to_intake(self, case_no: str, code: str | None = None) -> CaseIntake:
+        return CaseIntake.model_validate({**dict(self), "case_no": case_no, "retrieval_code": code})
 
 
 class CaseListing(BaseModel):
@@ -101,7 +109,8 @@ async def open_case(
     """
     now = now or datetime.now(UTC)
     case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
-    intake = request.to_intake(case_no)
+    code = await asyncio.to_thread(retrieval_code, sessions, case_no)
+    intake = request.to_intake(case_no, code)
     try:
         handle: CaseHandle = await client.start_workflow(
             CaseWorkflow.run,
@@ -183,8 +192,8 @@ def _handle(client: Client, case_no: str) -> CaseHandle:
 async def _intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) -> CaseView:
     """Poll the `view` Query until the workflow has recorded the intake and its outcome.
 
-    Recorded means version >= 1 and the outcome's first steps taken: the case closed (closing
-    outcomes, merge), dispatched to a named lead, or waiting for dispatch on its clock.
+    Recorded means the intake and the outcome's first steps (closure, dispatch to a named lead,
+    or the dispatch clock) are written to SQL, as the workflow reports in `intake_complete`.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -212,9 +221,7 @@ async def _intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) ->
 
 
 def _intake_settled(view: CaseView) -> bool:
-    if view.version < 1:
-        return False
-    return view.status is CaseStatus.CLOSED or view.next_deadline is not None or view.version > 1
+    return view.intake_complete
 
 
 async def _raise_if_ended(handle: CaseHandle, case_no: str) -> None:
@@ -245,10 +252,10 @@ async def _rpc_failure(
         description = await handle.describe()
     except RPCError as missing:
         if missing.status is RPCStatusCode.NOT_FOUND:
-            return CaseActionError(f"no case {case_no}")
+            return CaseNotFoundError(f"no case {case_no}")
         return missing
     if description.status is not WorkflowExecutionStatus.RUNNING:
-        return CaseActionError(f"case {case_no} is closed")
+        return CaseClosedError(f"case {case_no} is closed")
     return CaseActionError(f"case {case_no}: {err.message}")
 
 

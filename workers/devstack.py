@@ -23,6 +23,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from api.server import ApiSettings
+
 CONFIG_ENV = "HOTLINE_DEV_CONFIG"
 CONFIG_NAME = "temporal-dev.yml"
 
@@ -43,6 +45,7 @@ class AppDatabase(BaseModel):
 
 
 class DevStackConfig(BaseModel):
+    api: ApiSettings = Field(default_factory=ApiSettings)
     namespace: str = "default"
     task_queue: str = "hotline-cases"
     temporal: TemporalServer = Field(default_factory=TemporalServer)
@@ -169,7 +172,7 @@ def run_stack(config: DevStackConfig | None = None) -> None:
             address=config.address, namespace=config.namespace, task_queue=config.task_queue
         )
         print(_next_steps(config), flush=True)
-        asyncio.run(run_worker(settings, database_url))
+        asyncio.run(run_worker(settings, database_url, config.api))
     finally:
         print("\nstopping the hotline …", flush=True)
         with contextlib.suppress(ProcessLookupError):
@@ -187,6 +190,7 @@ def _next_steps(config: DevStackConfig) -> str:
 hotline12345 is running
   Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
   Temporal UI  http://{server.ip}:{server.ui_port}
+  HTTP API     http://{config.api.host}:{config.api.port}  (OpenAPI: /docs)
   app database {config.app_database_url}
 
 In another terminal (`. .venv/bin/activate` first):

@@ -12,6 +12,9 @@ from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
 from activities.db import make_engine, session_factory
+from api.app import create_app
+from api.context import ApiContext
+from api.server import ApiSettings, serve_api
 from rules.calendar import WorkingCalendar
 from workers.client import connect
 from workers.config import TemporalSettings
@@ -42,9 +45,11 @@ def build_worker(
 
 
 async def run_worker(
-    settings: TemporalSettings | None = None, database_url: str | None = None
+    settings: TemporalSettings | None = None,
+    database_url: str | None = None,
+    api: ApiSettings | None = None,
 ) -> None:
-    """Poll until SIGINT or SIGTERM, then finish the tasks in hand and stop."""
+    """Poll (and serve the API, if asked) until SIGINT or SIGTERM; then finish and stop."""
     settings = settings or TemporalSettings.from_env()
     client = await connect(settings)
     stop = asyncio.Event()
@@ -58,7 +63,13 @@ async def run_worker(
                 settings.task_queue,
                 settings.namespace,
             )
-            await stop.wait()
+            if api is None:
+                await stop.wait()
+            else:
+                context = ApiContext(
+                    client, session_factory(make_engine(database_url)), settings.task_queue
+                )
+                await serve_api(create_app(context), api, stop)
             log.info("worker stopping")
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):

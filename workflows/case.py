@@ -105,6 +105,7 @@ class CaseWorkflow:
         self._state = CaseState(intake=intake, received_at=intake.received_at or workflow.now())
         self._lock = asyncio.Lock()
         self._armed_for: datetime | None = None
+        self._intake_complete = False
         self._search_attributes = current_search_attributes(workflow.info().typed_search_attributes)
         self._status_before_return: CaseStatus | None = None
 
@@ -112,6 +113,7 @@ class CaseWorkflow:
     async def run(self, intake: CaseIntake) -> CaseView:
         async with self._lock:
             await self._take_intake(intake)
+            self._intake_complete = True
         while self._state.status is not CaseStatus.CLOSED:
             await self._sleep_until_next_milestone()
             async with self._lock:
@@ -133,7 +135,7 @@ class CaseWorkflow:
 
     @workflow.query
     def view(self) -> CaseView:
-        return case_view(self._state)
+        return case_view(self._state, self._intake_complete)
 
     # ---- dispatch -------------------------------------------------------------------------
 
@@ -764,17 +766,22 @@ class CaseWorkflow:
             )
             return
         assert isinstance(outcome, ToDispatch)
+        if not outcome.lead_department:
+            await self._start_dispatch_clock()  # before recording, so the row shows its due
         await self._record("intake", intake.operator_id, CaseStatus.RECEIVED, detail, initial=True)
-        if outcome.lead_department:
-            try:
-                await self._dispatch(
-                    intake.operator_id, outcome.lead_department, outcome.assisting_departments, None
-                )
-                return
-            except ApplicationError as err:
-                # A department named at intake that cannot take the case: a dispatcher decides.
-                self._state.warnings.append(f"intake dispatch refused: {err.message}")
-        await self._start_dispatch_clock()
+        if not outcome.lead_department:
+            return
+        try:
+            await self._dispatch(
+                intake.operator_id, outcome.lead_department, outcome.assisting_departments, None
+            )
+        except ApplicationError as err:
+            # A department named at intake that cannot take the case: a dispatcher decides.
+            self._state.warnings.append(f"intake dispatch refused: {err.message}")
+            await self._start_dispatch_clock()
+            await self._record(
+                "dispatch_refused", intake.operator_id, CaseStatus.RECEIVED, {"reason": err.message}
+            )
 
     async def _shorten_deadlines(self, requested: datetime, detail: dict[str, Any]) -> None:
         """A supervisor's deadline: caps the department's running clocks, never extends them."""
@@ -865,7 +872,13 @@ class CaseWorkflow:
             for department in [route.lead_department, *route.assisting_departments]
         ]
         if intake.caller.phones and not praise:
-            notices.append(self._sms("sms_received", expected_reply=handling.due))
+            notices.append(
+                self._sms(
+                    "sms_received",
+                    expected_reply=handling.due,
+                    retrieval_code=intake.retrieval_code,
+                )
+            )
         await self._record(
             "dispatch",
             by,

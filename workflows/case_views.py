@@ -14,7 +14,7 @@ from models.records import CaseProjection
 from models.state import CaseState, CaseView
 
 
-def case_view(state: CaseState) -> CaseView:
+def case_view(state: CaseState, intake_complete: bool = True) -> CaseView:
     lead = state.lead
     return CaseView(
         case_no=state.intake.case_no,
@@ -25,6 +25,7 @@ def case_view(state: CaseState) -> CaseView:
         overdue=state.overdue,
         next_deadline=state.next_deadline,
         version=len(state.timeline),
+        intake_complete=intake_complete,
     )
 
 

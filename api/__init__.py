@@ -1,0 +1,1 @@
+"""The HTTP API: operators, departments, supervisors, auditors and Open311 clients."""

@@ -1,0 +1,137 @@
+"""Who may do what: the one permission matrix of the API, role by role.
+
+Every route states the `Action` it performs (`api.auth.require(Action.DISPATCH)`); whether a role
+may perform it is decided here and nowhere else. Scoping within an allowed action (a department
+sees only its own cases, with confidential callers masked) is the route's concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from api.auth import Role
+
+CHECK = "✓"
+
+
+class Action(StrEnum):
+    """Something a request does to a case or to the system's configuration."""
+
+    # case workflow steps
+    INTAKE = "intake"
+    DISPATCH = "dispatch"
+    SIGN_OFF = "sign_off"
+    RETURN_CASE = "return_case"
+    REVIEW_RETURN = "review_return"
+    REQUEST_EXTENSION = "request_extension"
+    DECIDE_EXTENSION = "decide_extension"
+    ASSIST_INPUT = "assist_input"
+    REPLY = "reply"
+    REVIEW_REPLY = "review_reply"
+    RECORD_CALLBACK = "record_callback"
+    WITHDRAW = "withdraw"
+    MERGE = "merge"
+    URGE = "urge"
+    NOTE = "note"
+    ESCALATE = "escalate"
+    # reading
+    READ_CASE = "read_case"
+    LIST_CASES = "list_cases"
+    READ_PERSONAL_DATA = "read_personal_data"
+    EXPORT = "export"
+    # administration
+    MANAGE_DEPARTMENTS = "manage_departments"
+    MANAGE_CATALOGUE = "manage_catalogue"
+    MANAGE_USERS = "manage_users"
+    MANAGE_CALENDAR = "manage_calendar"
+    READ_ACCESS_LOG = "read_access_log"
+
+
+READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
+    {
+        Action.READ_CASE,
+        Action.LIST_CASES,
+        Action.READ_PERSONAL_DATA,
+        Action.EXPORT,
+        Action.READ_ACCESS_LOG,
+    }
+)
+"""Actions that change nothing (an export is logged, but changes no case)."""
+
+_READ = (Action.READ_CASE, Action.LIST_CASES, Action.READ_PERSONAL_DATA)
+
+PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
+    {
+        Role.OPERATOR: frozenset(
+            {
+                Action.INTAKE,
+                *_READ,
+                Action.WITHDRAW,
+                Action.MERGE,
+                Action.NOTE,
+                Action.RECORD_CALLBACK,
+            }
+        ),
+        Role.DISPATCHER: frozenset(
+            {
+                Action.INTAKE,
+                Action.DISPATCH,
+                Action.REVIEW_RETURN,
+                Action.DECIDE_EXTENSION,
+                Action.REVIEW_REPLY,
+                Action.RECORD_CALLBACK,
+                Action.WITHDRAW,
+                Action.MERGE,
+                Action.NOTE,
+                *_READ,
+            }
+        ),
+        # The routes limit a department to its own cases and mask confidential callers.
+        Role.DEPARTMENT: frozenset(
+            {
+                Action.SIGN_OFF,
+                Action.RETURN_CASE,
+                Action.REQUEST_EXTENSION,
+                Action.ASSIST_INPUT,
+                Action.REPLY,
+                Action.NOTE,
+                *_READ,
+            }
+        ),
+        Role.SUPERVISOR: frozenset({Action.ESCALATE, Action.URGE, Action.NOTE, *_READ}),
+        # Reads everything, changes nothing.
+        Role.AUDITOR: frozenset({*_READ, Action.EXPORT, Action.READ_ACCESS_LOG}),
+        Role.ADMIN: frozenset(
+            {
+                Action.MANAGE_DEPARTMENTS,
+                Action.MANAGE_CATALOGUE,
+                Action.MANAGE_USERS,
+                Action.MANAGE_CALENDAR,
+                Action.READ_CASE,
+                Action.LIST_CASES,
+                Action.READ_ACCESS_LOG,
+            }
+        ),
+    }
+)
+"""The permission matrix: the actions each role may perform. Nothing else grants a permission."""
+
+
+def allowed(role: Role, action: Action) -> bool:
+    """Whether `role` may perform `action` (an unknown role may do nothing)."""
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def permission_table_markdown() -> str:
+    """The matrix as a Markdown table: one row per action, one column per role, ✓ if allowed."""
+    roles = list(Role)
+    lines = [
+        "| Action | " + " | ".join(role.value for role in roles) + " |",
+        "| --- | " + " | ".join(":---:" for _ in roles) + " |",
+    ]
+    for action in Action:
+        cells = [CHECK if allowed(role, action) else "" for role in roles]
+        lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

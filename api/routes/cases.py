@@ -1,0 +1,233 @@
+"""Cases: intake, the filtered list (from the SQL projection) and one case in full.
+
+Lists read the projection table, indexed and keyset-paginated, so they stay fast on millions of
+cases; one case is read from its workflow, the live truth. A caller's personal data is returned
+only to roles allowed to read it, masked for departments on confidential cases, and every such
+read is written to the access log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, and_, or_, select
+from starlette.concurrency import run_in_threadpool
+
+from api.access_log import record_access
+from api.auth import Principal, Role, require
+from api.case_access import department_filter, ensure_visible
+from api.context import ApiContext, get_context
+from api.permissions import Action, allowed
+from api.problems import Problem
+from api.refusals import refused
+from models.enums import CaseStatus, CaseType, Urgency
+from models.intake import CASE_NO_PATTERN, IntakeRecord
+from models.privacy import PERSONAL_FIELDS, masked_caller
+from models.state import CaseState, CaseView
+from models.tables import CaseRow
+from services import cases as case_service
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+CaseNo = Annotated[str, Path(pattern=CASE_NO_PATTERN, description="e.g. GY20261128-000123")]
+MAX_PAGE = 100
+
+
+class IntakeBody(IntakeRecord):
+    """One contact as the operator records it; the operator is the token's user."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    request_id: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=64, description="or the Idempotency-Key header"
+    )
+    operator_id: str | None = Field(  # type: ignore[assignment]
+        default=None, description="ignored: the operator is the authenticated user"
+    )
+
+
+class CaseSummary(BaseModel):
+    """One row of a case list: no personal data."""
+
+    case_no: str
+    status: CaseStatus
+    case_type: CaseType
+    category: str
+    urgency: Urgency
+    district: str
+    title: str
+    lead_department: str | None
+    escalation_level: int
+    overdue: bool
+    next_deadline: datetime | None
+    received_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+@router.post("", status_code=201, response_model=CaseView, summary="Intake (受理)")
+async def intake(
+    body: IntakeBody,
+    response: Response,
+    principal: Annotated[Principal, Depends(require(Action.INTAKE))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
+) -> CaseView:
+    request_id = idempotency_key or body.request_id or uuid.uuid4().hex
+    request = case_service.IntakeRequest.model_validate(
+        body.model_dump() | {"request_id": request_id, "operator_id": principal.user_id}
+    )
+    try:
+        view = await case_service.open_case(
+            context.client, context.sessions, request, context.task_queue
+        )
+    except case_service.CaseActionError as err:
+        raise Problem(409, str(err)) from err
+    response.headers["Location"] = f"/cases/{view.case_no}"
+    return view
+
+
+@router.get("", response_model=CasePage, summary="List and filter cases")
+async def list_cases(
+    principal: Annotated[Principal, Depends(require(Action.LIST_CASES))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    status: Annotated[list[CaseStatus] | None, Query()] = None,
+    department: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9-]+$")] = None,
+    case_type: Annotated[list[CaseType] | None, Query()] = None,
+    urgency: Annotated[list[Urgency] | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool | None = None,
+    min_escalation_level: Annotated[int | None, Query(ge=0, le=3)] = None,
+    due_after: datetime | None = None,
+    due_before: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=64, description="text in the title")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CasePage:
+    query = select(CaseRow)
+    if principal.role is Role.DEPARTMENT and principal.department:
+        query = query.where(department_filter(principal.department))
+    if status:
+        query = query.where(CaseRow.status.in_([s.value for s in status]))
+    if department:
+        query = query.where(department_filter(department))
+    if case_type:
+        query = query.where(CaseRow.case_type.in_([t.value for t in case_type]))
+    if urgency:
+        query = query.where(CaseRow.urgency.in_([u.value for u in urgency]))
+    if district:
+        query = query.where(CaseRow.district == district)
+    if overdue is not None:
+        query = query.where(CaseRow.overdue.is_(overdue))
+    if min_escalation_level is not None:
+        query = query.where(CaseRow.escalation_level >= min_escalation_level)
+    if due_after:
+        query = query.where(CaseRow.next_deadline >= due_after)
+    if due_before:
+        query = query.where(CaseRow.next_deadline < due_before)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(CaseRow.title.like(f"%{escaped}%", escape="\\"))
+    query = (
+        _after(query, cursor)
+        .order_by(CaseRow.received_at.desc(), CaseRow.case_no.desc())
+        .limit(limit + 1)
+    )
+
+    def fetch() -> list[CaseRow]:
+        with context.sessions() as session:
+            return list(session.scalars(query))
+
+    rows = await run_in_threadpool(fetch)
+    page = rows[:limit]
+    items = [CaseSummary.model_validate(row, from_attributes=True) for row in page]
+    more = len(rows) > limit
+    return CasePage(items=items, next_cursor=_cursor(page[-1]) if more and page else None)
+
+
+class CaseDetail(BaseModel):
+    """The whole case with its timeline; the caller as the reader may see it."""
+
+    state: CaseState
+    caller_masked: bool
+    personal_data_included: bool
+
+
+@router.get("/{case_no}", response_model=CaseDetail, summary="One case in full")
+async def show_case(
+    case_no: CaseNo,
+    principal: Annotated[Principal, Depends(require(Action.READ_CASE))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    purpose: Annotated[
+        str,
+        Header(
+            alias="X-Access-Purpose",
+            max_length=600,
+            description="why (for the access log); UTF-8 percent-encoded if not ASCII",
+        ),
+    ] = "case handling",
+) -> CaseDetail:
+    await ensure_visible(context, principal, case_no)
+    try:
+        state = await case_service.show(context.client, case_no)
+    except case_service.CaseActionError as err:
+        raise await refused(context, case_no, err) from err
+    include = allowed(principal.role, Action.READ_PERSONAL_DATA)
+    masked = principal.role is Role.DEPARTMENT and state.intake.caller.confidential
+    state = _as_seen_by(state, include=include, masked=masked)
+    if include:
+        await run_in_threadpool(
+            record_access,
+            context.sessions,
+            principal,
+            case_no,
+            list(PERSONAL_FIELDS),
+            unquote(purpose)[:200],
+            "view",
+            masked,
+        )
+    return CaseDetail(state=state, caller_masked=masked, personal_data_included=include)
+
+
+def _as_seen_by(state: CaseState, *, include: bool, masked: bool) -> CaseState:
+    intake = state.intake
+    if not include:
+        caller = intake.caller.model_copy(update={"name": None, "phones": []})
+        location = intake.location.model_copy(update={"address": None})
+    elif masked:
+        caller = masked_caller(intake.caller)
+        location = intake.location.model_copy(update={"address": None})
+    else:
+        return state
+    new_intake = intake.model_copy(update={"caller": caller, "location": location})
+    return state.model_copy(update={"intake": new_intake})
+
+
+def _cursor(row: CaseRow) -> str:
+    raw = json.dumps([row.received_at.isoformat(), row.case_no]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _after(query: Select[CaseRow], cursor: str | None) -> Select[CaseRow]:
+    """Keyset pagination on (received_at, case_no), newest first."""
+    if cursor is None:
+        return query
+    try:
+        received, case_no = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at = datetime.fromisoformat(received)
+    except (ValueError, TypeError) as err:
+        raise Problem(422, "cursor: not a cursor this API returned") from err
+    condition: Any = or_(
+        CaseRow.received_at < at, and_(CaseRow.received_at == at, CaseRow.case_no < case_no)
+    )
+    return query.where(condition)

@@ -1,0 +1,103 @@
+"""Citizen progress lookup: case number + retrieval code -> where the case stands (no personal
+data, rate-limited). The code travels in the body, never in the URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from activities.store import retrieval_code
+from api.context import ApiContext, get_context
+from api.problems import Problem
+from api.rate_limit import RateLimiter
+from models.intake import CASE_NO_PATTERN
+from models.tables import CaseRow, TransitionRow
+
+router = APIRouter(prefix="/public", tags=["citizens"])
+lookups = RateLimiter(limit=10, per_seconds=60)
+
+STATUS_LABELS = {
+    "received": "已受理，待派单",
+    "dispatched": "已派单，待承办单位签收",
+    "return_review": "重新派单中",
+    "handling": "承办单位办理中",
+    "replied": "承办单位已答复，中心审核中",
+    "callback": "待回访",
+    "closed": "已办结",
+}
+PUBLIC_STEPS = {
+    "intake": "受理",
+    "dispatch": "派单",
+    "sign_off": "签收",
+    "return_approved": "重新派单",
+    "extension_decided": "延期审核",
+    "reply": "答复",
+    "reply_approved": "答复审核通过",
+    "reply_rejected": "退回重新办理",
+    "reopen": "重新办理",
+    "callback": "回访",
+    "withdraw": "撤单",
+}
+
+
+class ProgressQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_no: str = Field(pattern=CASE_NO_PATTERN)
+    retrieval_code: str = Field(pattern=r"^\d{6}$")
+
+
+class PublicNote(BaseModel):
+    at: datetime
+    step: str
+
+
+class Progress(BaseModel):
+    case_no: str
+    status: str
+    status_label: str
+    expected_reply: datetime | None
+    closed_at: datetime | None
+    notes: list[PublicNote]
+
+
+@router.post("/progress", response_model=Progress, dependencies=[Depends(lookups)])
+async def progress(
+    query: ProgressQuery, context: Annotated[ApiContext, Depends(get_context)]
+) -> Progress:
+    def read() -> Progress | None:
+        code = retrieval_code(context.sessions, query.case_no)
+        if code is None or code != query.retrieval_code:
+            return None
+        with context.sessions() as session:
+            case = session.get(CaseRow, query.case_no)
+            if case is None:
+                return None
+            steps = session.execute(
+                select(TransitionRow.at, TransitionRow.action)
+                .where(TransitionRow.case_no == query.case_no)
+                .order_by(TransitionRow.seq)
+            ).all()
+        return Progress(
+            case_no=case.case_no,
+            status=case.status,
+            status_label=STATUS_LABELS.get(case.status, case.status),
+            expected_reply=None if case.closed_at else case.next_deadline,
+            closed_at=case.closed_at,
+            notes=[
+                PublicNote(at=at, step=PUBLIC_STEPS[action])
+                for at, action in steps
+                if action in PUBLIC_STEPS
+            ],
+        )
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        # One answer for an unknown case and a wrong code: nothing to probe with.
+        raise Problem(404, "no case with that number and retrieval code")
+    return found

@@ -1,0 +1,222 @@
+"""`hotline user ...` and `hotline token ...`: the API's users and their bearer tokens.
+
+hotline user add ID --name N --role R [--department D]   create an active user
+hotline user list [--json]                              every user
+hotline user deactivate ID                              the user's tokens stop working
+hotline token issue USER_ID                             a new token, printed once
+hotline token revoke TOKEN_ID                           the token stops working
+hotline token list [--user U] [--json]                  tokens without their secrets
+
+On the application database of --url, else DATABASE_URL (default .hotline/hotline.db). Exit
+codes as in `cli.runtime`: 2 for bad input (unknown user, department, token...), 3 when the
+database cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from cli.options import AsJson
+from cli.output import NONE, local_time
+from cli.runtime import EXIT_USAGE, cli_errors, fail
+from models.tables import USER_ROLES
+
+if TYPE_CHECKING:
+    from activities.db import SessionFactory
+
+user_app = typer.Typer(
+    help="Users of the HTTP API: one role each, and a department for the department role.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+token_app = typer.Typer(
+    help="Bearer tokens of the HTTP API: issue (shown once), list, revoke.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--url", help="database URL (default: $DATABASE_URL or .hotline/hotline.db)"),
+]
+
+
+@contextmanager
+def _admin_errors(url: str) -> Iterator[None]:
+    """`cli_errors`, plus a refused value (unknown user, duplicate id...) as bad input."""
+    with cli_errors(url):
+        try:
+            yield
+        except ValidationError:
+            raise
+        except ValueError as err:
+            raise fail(str(err), EXIT_USAGE) from None
+
+
+def _check_role(value: str) -> str:
+    if value not in USER_ROLES:
+        raise typer.BadParameter(f"{value!r} is not a role (one of {', '.join(USER_ROLES)})")
+    return value
+
+
+def _resolve(url: str | None) -> str:
+    from activities.db import database_url, normalise_url
+
+    return normalise_url(url) if url else database_url()
+
+
+def _sessions(url: str) -> SessionFactory:
+    from activities.db import make_engine, session_factory
+
+    return session_factory(make_engine(url))
+
+
+def _emit_json(items: Sequence[BaseModel]) -> None:
+    payload = [item.model_dump(mode="json") for item in items]
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+# ---- users --------------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    user_id: Annotated[str, typer.Argument(metavar="ID", help="user id, e.g. op-001")],
+    name: Annotated[str, typer.Option("--name", help="the person's name", show_default=False)],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            callback=_check_role,
+            help=f"the user's one role: {', '.join(USER_ROLES)}",
+            show_default=False,
+        ),
+    ],
+    department: Annotated[
+        str | None,
+        typer.Option("--department", help="department id (role department only), e.g. gy-water"),
+    ] = None,
+    url: DatabaseUrl = None,
+) -> None:
+    """Create an active user."""
+    from api.tokens import add_user
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        user = add_user(_sessions(resolved), user_id, name, role, department)
+    where = f" of {user.department}" if user.department else ""
+    typer.echo(f"user {user.id} added: {user.role}{where}")
+
+
+@user_app.command("list")
+def user_list(as_json: AsJson = False, url: DatabaseUrl = None) -> None:
+    """List every user, active or not."""
+    from api.tokens import list_users
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        users = list_users(_sessions(resolved))
+    if as_json:
+        _emit_json(users)
+        return
+    if not users:
+        typer.echo("no users")
+    for user in users:
+        state = "active" if user.active else "inactive"
+        typer.echo(
+            f"{user.id:<16} {user.role.value:<10} {user.department or NONE:<16} "
+            f"{state:<8} {user.name}"
+        )
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    user_id: Annotated[str, typer.Argument(metavar="ID", help="user id")],
+    url: DatabaseUrl = None,
+) -> None:
+    """Deactivate a user: every token of theirs stops working at once."""
+    from api.tokens import deactivate_user
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        changed = deactivate_user(_sessions(resolved), user_id)
+    typer.echo(f"user {user_id} deactivated" if changed else f"user {user_id} already inactive")
+
+
+# ---- tokens -------------------------------------------------------------------------------------
+
+
+@token_app.command("issue")
+def token_issue(
+    user_id: Annotated[str, typer.Argument(metavar="USER_ID", help="the token's user")],
+    url: DatabaseUrl = None,
+) -> None:
+    """Issue a token for an active user and print it: it is shown this once only.
+
+    The token alone goes to stdout (for a script to capture); the notes go to stderr.
+    """
+    from api.tokens import issue_token
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        issued = issue_token(_sessions(resolved), user_id)
+    typer.echo(f"token {issued.token_id} issued for user {user_id}", err=True)
+    typer.echo(
+        "warning: the token is shown only once and cannot be recovered; store it now",
+        err=True,
+    )
+    typer.echo(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[
+        str, typer.Argument(metavar="TOKEN_ID", help="the token's public id (from token list)")
+    ],
+    url: DatabaseUrl = None,
+) -> None:
+    """Revoke a token: it stops working (on other API processes within a minute at most)."""
+    from api.tokens import get_token, revoke_token
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        sessions = _sessions(resolved)
+        if revoke_token(sessions, token_id):
+            typer.echo(f"token {token_id} revoked")
+            return
+        if get_token(sessions, token_id) is None:
+            raise ValueError(f"no token {token_id!r}")
+    typer.echo(f"token {token_id} was already revoked")
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", help="only this user's tokens")] = None,
+    as_json: AsJson = False,
+    url: DatabaseUrl = None,
+) -> None:
+    """List tokens (ids and dates, never secrets), revoked ones included."""
+    from api.tokens import list_tokens
+
+    resolved = _resolve(url)
+    with _admin_errors(resolved):
+        tokens = list_tokens(_sessions(resolved), user)
+    if as_json:
+        _emit_json(tokens)
+        return
+    if not tokens:
+        typer.echo("no tokens")
+    for token in tokens:
+        state = f"revoked {local_time(token.revoked_at)}" if token.revoked_at else "active"
+        typer.echo(
+            f"{token.token_id}  {token.user_id:<16} created {local_time(token.created_at)}  "
+            f"last used {local_time(token.last_used_at)}  {state}"
+        )

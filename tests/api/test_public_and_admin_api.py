@@ -1,0 +1,106 @@
+"""Citizen progress lookup, reference data administration and the access log over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import delete
+from temporalio.testing import WorkflowEnvironment
+
+from activities.db import make_engine, session_factory
+from activities.store import retrieval_code
+from api.context import ApiContext
+from api.routes.public import lookups
+from models.tables import CatalogueRow, DepartmentRow
+from tests.api.http import Api, build_app
+from tests.api.test_cases_api import open_case
+from tests.conftest import TASK_QUEUE
+
+
+@pytest.fixture
+async def api(env: WorkflowEnvironment, worker: None, database_url: str) -> AsyncIterator[Api]:
+    sessions = session_factory(make_engine(database_url))
+    app = build_app(ApiContext(client=env.client, sessions=sessions, task_queue=TASK_QUEUE))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as http:
+        yield Api(app=app, sessions=sessions, http=http)
+
+
+async def test_citizen_sees_progress_with_the_retrieval_code_only(api: Api) -> None:
+    lookups._hits.clear()
+    case_no = await open_case(api, api.token_for("operator"))
+    code = retrieval_code(api.sessions, case_no)
+    assert code is not None and len(code) == 6
+    found = await api.http.post(
+        "/public/progress", json={"case_no": case_no, "retrieval_code": code}
+    )
+    assert found.status_code == 200
+    body = found.json()
+    assert body["status"] == "dispatched" and body["expected_reply"]
+    assert [n["step"] for n in body["notes"]] == ["受理", "派单"]
+    assert "13912345678" not in found.text and "李四" not in found.text
+    wrong = "000000" if code != "000000" else "111111"
+    denied = await api.http.post(
+        "/public/progress", json={"case_no": case_no, "retrieval_code": wrong}
+    )
+    assert denied.status_code == 404
+
+
+async def test_progress_lookups_are_rate_limited(api: Api) -> None:
+    lookups._hits.clear()
+    body = {"case_no": "GY20200101-000001", "retrieval_code": "123456"}
+    statuses = [
+        (await api.http.post("/public/progress", json=body)).status_code
+        for _ in range(lookups.limit + 1)
+    ]
+    assert statuses[:-1] == [404] * lookups.limit
+    assert statuses[-1] == 429
+    lookups._hits.clear()
+
+
+@pytest.fixture
+def culture_department(api: Api) -> Iterator[None]:
+    """Leaves the shared database's reference data as the other tests expect it."""
+    yield
+    with api.sessions.begin() as session:
+        session.execute(delete(CatalogueRow).where(CatalogueRow.lead_department == "gy-culture"))
+        session.execute(delete(DepartmentRow).where(DepartmentRow.id == "gy-culture"))
+
+
+async def test_admin_manages_departments_and_catalogue(api: Api, culture_department) -> None:
+    admin = api.token_for("admin")
+    operator = api.token_for("operator")
+    department = {"id": "gy-culture", "name": "贵阳市文化和旅游局", "kind": "functional"}
+    assert (
+        await api.http.put("/departments/gy-culture", json=department, headers=operator)
+    ).status_code == 403
+    saved = await api.http.put("/departments/gy-culture", json=department, headers=admin)
+    assert saved.status_code == 200
+    listed = (await api.http.get("/departments", headers=operator)).json()
+    assert "gy-culture" in [d["id"] for d in listed]
+
+    entry = {"category": "文化旅游/景区投诉", "lead_department": "gy-culture"}
+    created = await api.http.post("/dispatch-catalogue", json=entry, headers=admin)
+    assert created.status_code == 201, created.text
+    again = await api.http.post("/dispatch-catalogue", json=entry, headers=admin)
+    assert again.status_code == 409
+    unknown = await api.http.post(
+        "/dispatch-catalogue",
+        json={"category": "文化旅游/演出", "lead_department": "no-such"},
+        headers=admin,
+    )
+    assert unknown.status_code == 422
+
+
+async def test_auditor_reads_the_access_log(api: Api) -> None:
+    operator = api.token_for("operator")
+    case_no = await open_case(api, operator)
+    await api.http.get(f"/cases/{case_no}", headers=operator)
+    auditor = api.token_for("auditor")
+    log = await api.http.get("/access-log", params={"case_no": case_no}, headers=auditor)
+    assert log.status_code == 200
+    assert len(log.json()) == 1 and log.json()[0]["case_no"] == case_no
+    denied = await api.http.get("/access-log", headers=operator)
+    assert denied.status_code == 403
