@@ -77,7 +77,7 @@ DatabaseUrl = Annotated[
 
 @app.command()
 def run() -> None:
-    """Start the dev stack: Temporal dev server, database, worker. Ctrl-C stops it."""
+    """Start the dev stack: Temporal dev server, database, worker, HTTP API. Ctrl-C stops it."""
     from workers.devstack import run_stack
 
     mark_temporal_used()
@@ -88,6 +88,15 @@ def run() -> None:
 def worker() -> None:
     """Run the case worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / HOTLINE_TASK_QUEUE."""
     from workers.worker import main
+
+    mark_temporal_used()
+    main()
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API alone (HOTLINE_API_HOST / HOTLINE_API_PORT, default 127.0.0.1:8000)."""
+    from api.__main__ import main
 
     mark_temporal_used()
     main()
