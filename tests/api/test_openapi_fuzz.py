@@ -59,7 +59,9 @@ async def api_url(env: WorkflowEnvironment, worker: None, database_url: str) -> 
 
 
 @pytest.mark.parametrize("role", ["dispatcher", "department"])
-async def test_no_server_errors_whatever_is_sent(api_url: str, database_url: str, role: str):
+async def test_no_server_errors_whatever_is_sent(
+    api_url: str, database_url: str, role: str, tmp_path: Path
+) -> None:
     sessions = session_factory(make_engine(database_url))
     user_id = f"fuzz-{role}-{os.getpid()}"
     add_user(sessions, user_id, "fuzzer", role, "gy-market" if role == "department" else None)
@@ -83,7 +85,13 @@ async def test_no_server_errors_whatever_is_sent(api_url: str, database_url: str
         "--no-color",
     ]
     completed = await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=600, check=False
+        subprocess.run,
+        command,
+        cwd=tmp_path,  # its cache stays out of the work tree
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     report = completed.stdout[-4000:] + completed.stderr[-2000:]
     assert completed.returncode == 0, report
