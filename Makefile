@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-PACKAGES := models rules workflows activities workers services cli migrations
+PACKAGES := models rules workflows activities workers services cli migrations api
 
 .PHONY: run test lint typecheck unit bench bytecode clean
 
