@@ -1,4 +1,4 @@
-"""Reference data the centre administers: departments and the dispatch catalogue; the access log."""
+"""What the centre administers: departments, the dispatch catalogue, users; the access log."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from api.access_log import AccessEntry, access_entries
-from api.auth import Principal, current_principal, require
+from api.auth import Principal, Role, current_principal, require
 from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import Problem
+from api.tokens import UserInfo, add_user, list_users
 from models.intake import CASE_NO_PATTERN
 from models.tables import CatalogueRow, DepartmentRow
 
@@ -144,3 +145,35 @@ async def read_access_log(
             limit=limit,
         )
     )
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")
+    name: str = Field(min_length=1, max_length=64)
+    role: Role
+    department: DepartmentId | None = None
+
+
+@router.get("/users", response_model=list[UserInfo])
+async def get_users(
+    principal: Annotated[Principal, Depends(require(Action.MANAGE_USERS))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> list[UserInfo]:
+    """Users and their roles (tokens are issued and revoked with `hotline token …`)."""
+    return await run_in_threadpool(list_users, context.sessions)
+
+
+@router.post("/users", response_model=UserInfo, status_code=201)
+async def post_user(
+    body: NewUser,
+    principal: Annotated[Principal, Depends(require(Action.MANAGE_USERS))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> UserInfo:
+    try:
+        return await run_in_threadpool(
+            add_user, context.sessions, body.id, body.name, body.role, body.department
+        )
+    except ValueError as err:
+        raise Problem(422, str(err)) from err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -104,3 +105,23 @@ async def test_auditor_reads_the_access_log(api: Api) -> None:
     assert len(log.json()) == 1 and log.json()[0]["case_no"] == case_no
     denied = await api.http.get("/access-log", headers=operator)
     assert denied.status_code == 403
+
+
+async def test_admin_adds_users_and_others_cannot(api: Api) -> None:
+    admin = api.token_for("admin")
+    user = {
+        "id": f"liaison-{uuid.uuid4().hex[:6]}",
+        "name": "联络员",
+        "role": "department",
+        "department": "gy-water",
+    }
+    created = await api.http.post("/users", json=user, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["department"] == "gy-water"
+    listed = (await api.http.get("/users", headers=admin)).json()
+    assert user["id"] in [u["id"] for u in listed]
+    no_department = user | {"id": user["id"] + "x", "department": None}
+    refused = await api.http.post("/users", json=no_department, headers=admin)
+    assert refused.status_code == 422
+    supervisor = api.token_for("supervisor")
+    assert (await api.http.get("/users", headers=supervisor)).status_code == 403
