@@ -11,13 +11,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import store
+from activities.calendar_source import CalendarSource
 from activities.db import SessionFactory
 from activities.deadlines import compute_deadlines
 from activities.notifications import NotificationRenderer
 from models.records import DeadlineRequest, Route, RouteRequest, TransitionRecord
 from models.state import Deadline
 from models.tables import DepartmentRow
-from rules.calendar import WorkingCalendar
 from rules.dispatch import NoRouteError
 
 
@@ -27,7 +27,7 @@ class CaseActivities:
     def __init__(
         self,
         sessions: SessionFactory,
-        calendar: WorkingCalendar,
+        calendar: CalendarSource,
         renderer: NotificationRenderer | None = None,
     ) -> None:
         self._sessions = sessions
@@ -36,7 +36,7 @@ class CaseActivities:
 
     @activity.defn(name="compute_deadlines")
     def compute_deadlines(self, requests: list[DeadlineRequest]) -> list[Deadline]:
-        return compute_deadlines(self._calendar, requests)
+        return compute_deadlines(self._calendar.current(), requests)
 
     @activity.defn(name="route_case")
     def route_case(self, request: RouteRequest) -> Route:

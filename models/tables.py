@@ -107,10 +107,13 @@ class CaseRow(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index(None, "status"),
-        Index(None, "lead_department"),
+        # The case lists: keyset pages ordered by (received_at DESC, case_no DESC), alone or
+        # after an equality filter on the leading column (migration 0003).
+        Index(None, "received_at", "case_no"),
+        Index(None, "status", "received_at", "case_no"),
+        Index(None, "lead_department", "received_at", "case_no"),
+        Index(None, "overdue", "received_at", "case_no"),
         Index(None, "district"),
-        Index(None, "overdue"),
         Index(None, "next_deadline"),
     )
 
@@ -311,3 +314,19 @@ class AccessLogRow(Base):
     purpose: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(CODE))
     masked: Mapped[bool] = mapped_column(Boolean)
+
+
+class CalendarYearRow(Base):
+    """An administrator's official schedule for one year (holidays and make-up workdays).
+
+    Overrides the shipped data files and the chinese-calendar package for that year; the
+    deadline activity picks a change up within a minute, without a restart.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(json_type())
+    workdays: Mapped[list[str]] = mapped_column(json_type())
+    updated_by: Mapped[str] = mapped_column(String(NAME))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

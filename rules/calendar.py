@@ -151,6 +151,10 @@ class WorkingCalendar:
             schedules.update(_load_dir(extra_dir))
         return cls(schedules)
 
+    def with_schedules(self, schedules: Mapping[int, YearSchedule]) -> WorkingCalendar:
+        """This calendar with ``schedules`` replacing its own for their years."""
+        return WorkingCalendar({**self._schedules, **schedules})
+
     def is_working_day(self, day: date) -> tuple[bool, str | None]:
         """Whether ``day`` (a local date) is a working day, and the fallback warning if any."""
         if _is_datetime(day):

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
 from activities.db import make_engine, session_factory
 from api.app import create_app
@@ -32,9 +33,9 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
     """One worker: the case workflow plus its activities, against one application database."""
-    activities = CaseActivities(
-        session_factory(make_engine(database_url)), calendar or WorkingCalendar.load()
-    )
+    sessions = session_factory(make_engine(database_url))
+    source = CalendarSource(calendar or WorkingCalendar.load(), lambda: load_overrides(sessions))
+    activities = CaseActivities(sessions, source)
     return Worker(
         client,
         task_queue=task_queue,
