@@ -254,3 +254,57 @@ async def test_list_filters_and_keyset_pages(api: Api) -> None:
     assert bad.status_code == 422
     wrong = await api.http.get("/cases", headers=operator, params={"status": "sleeping"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "query.status.0"
+
+
+async def test_every_other_step_over_http_with_its_role(api: Api) -> None:
+    operator = api.token_for("operator")
+    dispatcher = api.token_for("dispatcher")
+    supervisor = api.token_for("supervisor")
+    hr = api.token_for("department", "gy-hr")
+    market = api.token_for("department", "gy-market")
+    housing = api.token_for("department", "gy-housing")
+
+    async def step(headers: dict[str, str], case_no: str, name: str, **body: Any) -> str:
+        response = await api.post(f"/cases/{case_no}/{name}", headers, **body)
+        assert response.status_code == 200, (name, response.text)
+        return str(response.json()["status"])
+
+    joint = {"kind": "dispatch", "lead_department": "gy-hr", "assisting_departments": ["gy-market"]}
+    case_no = await open_case(api, operator, category="劳动保障/欠薪", outcome=joint)
+    assert (
+        await step(
+            market, case_no, "assist-input", department="gy-market", content="已核查企业登记信息"
+        )
+        == "dispatched"
+    )
+    assert await step(supervisor, case_no, "urge", note="请尽快签收") == "dispatched"
+    assert (
+        await step(
+            hr, case_no, "return", department="gy-hr", reason="not_our_duty", legal_basis="职责清单"
+        )
+        == "return_review"
+    )
+    assert (
+        await step(dispatcher, case_no, "return-review", approve=True, redispatch_to="gy-housing")
+        == "dispatched"
+    )
+    assert await step(housing, case_no, "sign-off", department="gy-housing") == "handling"
+    assert (
+        await step(
+            housing,
+            case_no,
+            "extension-request",
+            department="gy-housing",
+            working_days=3,
+            reason="需现场勘查",
+        )
+        == "handling"
+    )
+    assert await step(dispatcher, case_no, "extension-decision", approve=True) == "handling"
+    assert await step(operator, case_no, "withdraw", reason="市民已自行解决") == "closed"
+
+    master = await open_case(api, operator)
+    duplicate = await open_case(api, operator)
+    assert await step(operator, duplicate, "merge", master_case_no=master) == "closed"
+    no_lead = await open_case(api, operator, outcome={"kind": "dispatch"})
+    assert await step(dispatcher, no_lead, "dispatch", lead_department="gy-water") == "dispatched"
