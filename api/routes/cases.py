@@ -231,3 +231,33 @@ def _after(query: Select[CaseRow], cursor: str | None) -> Select[CaseRow]:
         CaseRow.received_at < at, and_(CaseRow.received_at == at, CaseRow.case_no < case_no)
     )
     return query.where(condition)
+
+
+@router.get("/{case_no}/export", response_model=CaseState, summary="Export one case (auditors)")
+async def export_case(
+    case_no: CaseNo,
+    response: Response,
+    principal: Annotated[Principal, Depends(require(Action.EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    purpose: Annotated[
+        str,
+        Header(alias="X-Access-Purpose", max_length=600, description="why (for the access log)"),
+    ] = "audit",
+) -> CaseState:
+    """The complete record, personal data included, as a download; logged as an export."""
+    try:
+        state = await case_service.show(context.client, case_no)
+    except case_service.CaseActionError as err:
+        raise await refused(context, case_no, err) from err
+    await run_in_threadpool(
+        record_access,
+        context.sessions,
+        principal,
+        case_no,
+        list(PERSONAL_FIELDS),
+        unquote(purpose)[:200],
+        "export",
+        False,
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.json"'
+    return state

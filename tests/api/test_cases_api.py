@@ -308,3 +308,16 @@ async def test_every_other_step_over_http_with_its_role(api: Api) -> None:
     assert await step(operator, duplicate, "merge", master_case_no=master) == "closed"
     no_lead = await open_case(api, operator, outcome={"kind": "dispatch"})
     assert await step(dispatcher, no_lead, "dispatch", lead_department="gy-water") == "dispatched"
+
+
+async def test_auditor_export_is_logged_as_an_export(api: Api) -> None:
+    case_no = await open_case(api, api.token_for("operator"))
+    auditor = api.token_for("auditor")
+    exported = await api.http.get(f"/cases/{case_no}/export", headers=auditor)
+    assert exported.status_code == 200
+    assert exported.headers["content-disposition"] == f'attachment; filename="{case_no}.json"'
+    assert exported.json()["intake"]["caller"]["phones"] == ["13912345678"]
+    (entry,) = access_entries(api.sessions, case_no=case_no)
+    assert entry.action == "export" and entry.purpose == "audit"
+    denied = await api.http.get(f"/cases/{case_no}/export", headers=api.token_for("operator"))
+    assert denied.status_code == 403
