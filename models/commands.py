@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.intake import CASE_NO_PATTERN
+from models.text import CleanText
 
 ActorId = str
 MAX_EXTENSION_WORKING_DAYS = 10
 
 
-class Command(BaseModel):
+class Command(CleanText):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     by: ActorId = Field(min_length=1, max_length=64, description="who acts (user id)")
@@ -104,7 +105,7 @@ class AddNote(Command):
     pass
 
 
-class Escalate(BaseModel):
+class Escalate(CleanText):
     """Signal `escalate`: {"level": 1|2|3, "note": "...", "by": "...", "deadline": "<ISO>"}."""
 
     model_config = ConfigDict(extra="ignore")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from models.enums import (
     CaseType,
@@ -14,11 +14,12 @@ from models.enums import (
     NotAcceptedReason,
     Urgency,
 )
+from models.text import CleanText
 
 CASE_NO_PATTERN = r"^[A-Z]{2}\d{8}-\d{6}$"
 
 
-class Frozen(BaseModel):
+class Frozen(CleanText):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -57,6 +57,7 @@ from api.open311.formats import (
 from api.open311.models import CreatedRequest, RequestInput, TokenLookup
 from api.permissions import Action, allowed
 from api.tokens import authenticate
+from models.intake import CASE_NO_PATTERN
 from services.cases import CaseActionError, open_case
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~:\-]{8,56}$")
+_CASE_NO = re.compile(CASE_NO_PATTERN)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIELDS = frozenset(RequestInput.model_fields) - {"attributes"}
 
@@ -188,7 +190,8 @@ async def list_requests(fmt: str, request: Request, context: Context) -> Respons
     if numbers:
         if len(numbers) > MAX_RESULTS:
             raise Open311Error(400, f"at most {MAX_RESULTS} service_request_id may be asked for")
-        where = queries.RequestFilter(case_nos=numbers)
+        # A malformed number names no case; it must not reach the database as text.
+        where = queries.RequestFilter(case_nos=[n for n in numbers if _CASE_NO.fullmatch(n)])
     else:
         where = await _request_filter(context, params.getlist("service_code"), params)
     return await _requests(context, output, where)
@@ -200,6 +203,8 @@ async def get_request(
 ) -> Response:
     output = _format(fmt)
     _check_jurisdiction(request.query_params.get("jurisdiction_id"))
+    if not _CASE_NO.fullmatch(service_request_id):
+        raise Open311Error(404, f"service request {_shown(service_request_id)} was not found")
     where = queries.RequestFilter(case_nos=[service_request_id])
     return await _requests(context, output, where, missing=service_request_id)
 
@@ -209,7 +214,7 @@ async def token_request(token: str, fmt: str, request: Request, context: Context
     output = _format(fmt)
     _check_jurisdiction(request.query_params.get("jurisdiction_id"))
     case_no = None
-    if _IDEMPOTENCY_KEY.match(token):
+    if _IDEMPOTENCY_KEY.fullmatch(token):
         case_no = await run_in_threadpool(
             queries.case_of_request, context.sessions, REQUEST_ID_PREFIX + token
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -19,13 +19,14 @@ from api.problems import Problem
 from api.tokens import UserInfo, add_user, list_users
 from models.intake import CASE_NO_PATTERN
 from models.tables import CatalogueRow, DepartmentRow
+from models.text import PRINTABLE, CleanText
 
 router = APIRouter(tags=["administration"])
 
 DepartmentId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")]
 
 
-class Department(BaseModel):
+class Department(CleanText):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: DepartmentId
@@ -36,7 +37,7 @@ class Department(BaseModel):
     active: bool = True
 
 
-class CatalogueEntry(BaseModel):
+class CatalogueEntry(CleanText):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     id: int | None = None
@@ -129,7 +130,7 @@ async def read_access_log(
     principal: Annotated[Principal, Depends(require(Action.READ_ACCESS_LOG))],
     context: Annotated[ApiContext, Depends(get_context)],
     case_no: Annotated[str | None, Query(pattern=CASE_NO_PATTERN)] = None,
-    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -147,7 +148,7 @@ async def read_access_log(
     )
 
 
-class NewUser(BaseModel):
+class NewUser(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")

@@ -6,10 +6,10 @@ runs the step once. A refused step answers 409 with the case's current status an
 case as it was.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from api.auth import Principal, Role, require
 from api.case_access import ensure_visible
@@ -37,10 +37,12 @@ from models.commands import (
 )
 from models.intake import CASE_NO_PATTERN
 from models.state import CaseView
+from models.text import CleanText
 from services import cases as case_service
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["case steps"])
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 CaseNo = Annotated[str, Path(pattern=CASE_NO_PATTERN, description="e.g. GY20261128-000123")]
 IdempotencyKey = Annotated[
@@ -112,10 +114,14 @@ def body_model(command: type[BaseModel]) -> type[BaseModel]:
     }
     return create_model(
         f"{command.__name__}Body",
-        __config__=ConfigDict(extra="forbid", frozen=True),
+        __base__=StepBody,
         __doc__=command.__doc__,
         **fields,
     )
+
+
+class StepBody(CleanText):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _add_step(path: str, update: Any, command: type[Command], action: Action, summary: str) -> None:
@@ -133,7 +139,7 @@ def _add_step(path: str, update: Any, command: type[Command], action: Action, su
         if principal.role is Role.DEPARTMENT and acting_as not in (None, principal.department):
             raise Problem(403, f"department {principal.department} may act only as itself")
         await ensure_visible(context, principal, case_no)
-        full = command.model_validate(values | {"by": principal.user_id})
+        full = _command(command, values, principal)
         try:
             return await case_service.act(
                 context.client, case_no, update, full, request_id=idempotency_key
@@ -165,9 +171,18 @@ async def escalate(
     principal: Annotated[Principal, Depends(require(Action.ESCALATE))],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> dict[str, str]:
-    request = Escalate.model_validate(body.model_dump() | {"by": principal.user_id})  # type: ignore[attr-defined]
+    request = _command(Escalate, body.model_dump(), principal)  # type: ignore[attr-defined]
     try:
         await case_service.escalate(context.client, case_no, request)
     except case_service.CaseActionError as err:
         raise await refused(context, case_no, err) from err
     return {"case_no": case_no, "status": "escalation sent"}
+
+
+def _command(command: type[ModelT], values: dict[str, Any], principal: Principal) -> ModelT:
+    """The full command: the body's fields and the acting user."""
+    try:
+        return command.model_validate(values | {"by": principal.user_id})
+    except ValidationError as err:
+        issues = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise Problem(422, issues) from err

@@ -32,6 +32,7 @@ from models.intake import CASE_NO_PATTERN, IntakeRecord
 from models.privacy import PERSONAL_FIELDS, masked_caller
 from models.state import CaseState, CaseView
 from models.tables import CaseRow
+from models.text import PRINTABLE
 from services import cases as case_service
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -105,12 +106,14 @@ async def list_cases(
     department: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9-]+$")] = None,
     case_type: Annotated[list[CaseType] | None, Query()] = None,
     urgency: Annotated[list[Urgency] | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
+    district: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
     overdue: bool | None = None,
     min_escalation_level: Annotated[int | None, Query(ge=0, le=3)] = None,
     due_after: datetime | None = None,
     due_before: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=64, description="text in the title")] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, pattern=PRINTABLE, description="text in the title")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:

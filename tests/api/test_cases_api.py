@@ -321,3 +321,19 @@ async def test_auditor_export_is_logged_as_an_export(api: Api) -> None:
     assert entry.action == "export" and entry.purpose == "audit"
     denied = await api.http.get(f"/cases/{case_no}/export", headers=api.token_for("operator"))
     assert denied.status_code == 403
+
+
+async def test_control_characters_are_refused_before_any_store(api: Api) -> None:
+    operator = api.token_for("operator")
+    body = intake_body(title="商家\x00拒绝退款")
+    refused = await api.http.post("/cases", json=body, headers=operator)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.title"
+    listed = await api.http.get("/cases", params={"q": "a\x00b"}, headers=operator)
+    assert listed.status_code == 422
+    open311 = await api.http.get(
+        "/open311/v2/requests.json", params={"service_request_id": "GY\x00"}
+    )
+    assert open311.status_code == 200 and open311.json() == []
+    missing = await api.http.get("/open311/v2/requests/GY%00.json")
+    assert missing.status_code == 404

@@ -280,17 +280,22 @@ async def test_oversized_body_is_400(http: httpx.AsyncClient, api_key: str) -> N
     assert errors(response, "json")[0][0] == 400
 
 
-async def test_markup_is_escaped_and_control_characters_dropped(
+async def test_markup_is_escaped_and_control_characters_refused(
     http: httpx.AsyncClient, api_key: str
 ) -> None:
-    text = '水管<爆裂> & "漏水" </description><x>\x01'
+    text = '水管<爆裂> & "漏水" </description><x>'
     created = await http.post(f"{BASE}/requests.xml", data=request_form(api_key, description=text))
     assert created.status_code == 201
     case_no = xml(created)[0].findtext("service_request_id")
     [request] = xml(await http.get(f"{BASE}/requests/{case_no}.xml"))
-    assert request.findtext("description") == text.replace("\x01", "")
+    assert request.findtext("description") == text
     [document] = json_of(await http.get(f"{BASE}/requests/{case_no}.json"))
-    assert document["description"] == text.replace("\x01", "")
+    assert document["description"] == text
+    control = await http.post(
+        f"{BASE}/requests.json", data=request_form(api_key, description="漏水\x01")
+    )
+    assert control.status_code == 400
+    assert "control character" in errors(control, "json")[0][1]
 
 
 async def test_other_jurisdiction_and_other_media_types_are_refused(
