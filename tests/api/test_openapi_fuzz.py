@@ -77,7 +77,7 @@ async def test_no_server_errors_whatever_is_sent(
         "--header",
         f"Authorization: Bearer {token}",
         "--max-examples",
-        "8",
+        "20",
         "--phases",
         "examples,fuzzing",
         "--request-timeout",
