@@ -12,12 +12,12 @@ import base64
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, literal, select, tuple_
 from starlette.concurrency import run_in_threadpool
 
 from api.access_log import record_access
@@ -31,7 +31,7 @@ from models.enums import CaseStatus, CaseType, Urgency
 from models.intake import CASE_NO_PATTERN, IntakeRecord
 from models.privacy import PERSONAL_FIELDS, masked_caller
 from models.state import CaseState, CaseView
-from models.tables import CaseRow
+from models.tables import CaseRow, UtcDateTime
 from models.text import PRINTABLE
 from services import cases as case_service
 
@@ -230,8 +230,9 @@ def _after(query: Select[CaseRow], cursor: str | None) -> Select[CaseRow]:
         at = datetime.fromisoformat(received)
     except (ValueError, TypeError) as err:
         raise Problem(422, "cursor: not a cursor this API returned") from err
-    condition: Any = or_(
-        CaseRow.received_at < at, and_(CaseRow.received_at == at, CaseRow.case_no < case_no)
+    # A row comparison, so PostgreSQL uses it as an index condition (not a filter).
+    condition = tuple_(CaseRow.received_at, CaseRow.case_no) < tuple_(
+        literal(at, UtcDateTime()), literal(case_no)
     )
     return query.where(condition)
 
