@@ -32,7 +32,7 @@ from models.intake import CASE_NO_PATTERN, IntakeRecord
 from models.privacy import PERSONAL_FIELDS, masked_caller
 from models.state import CaseState, CaseView
 from models.tables import CaseRow, UtcDateTime
-from models.text import PRINTABLE
+from models.text import PRINTABLE, check_text
 from services import cases as case_service
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -195,11 +195,23 @@ async def show_case(
             principal,
             case_no,
             list(PERSONAL_FIELDS),
-            unquote(purpose)[:200],
+            access_purpose(purpose),
             "view",
             masked,
         )
     return CaseDetail(state=state, caller_masked=masked, personal_data_included=include)
+
+
+def access_purpose(raw: str) -> str:
+    """The reason given in X-Access-Purpose (UTF-8 percent-encoded if not ASCII)."""
+    purpose = unquote(raw).strip()
+    if not purpose:
+        raise Problem(422, "X-Access-Purpose: say why the caller's data is read")
+    try:
+        check_text(purpose)
+    except ValueError as err:
+        raise Problem(422, f"X-Access-Purpose: {err}") from err
+    return purpose[:200]
 
 
 def _as_seen_by(state: CaseState, *, include: bool, masked: bool) -> CaseState:
@@ -259,7 +271,7 @@ async def export_case(
         principal,
         case_no,
         list(PERSONAL_FIELDS),
-        unquote(purpose)[:200],
+        access_purpose(purpose),
         "export",
         False,
     )

@@ -337,3 +337,15 @@ async def test_control_characters_are_refused_before_any_store(api: Api) -> None
     assert open311.status_code == 200 and open311.json() == []
     missing = await api.http.get("/open311/v2/requests/GY%00.json")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("purpose", ["", "   ", "%00", "%1B[31m"])
+async def test_a_read_needs_a_readable_purpose(api: Api, purpose: str) -> None:
+    operator = api.token_for("operator")
+    case_no = await open_case(api, operator)
+    response = await api.http.get(
+        f"/cases/{case_no}", headers=operator | {"X-Access-Purpose": purpose}
+    )
+    assert response.status_code == 422, response.text
+    assert "X-Access-Purpose" in response.json()["detail"]
+    assert access_entries(api.sessions, case_no=case_no) == []
