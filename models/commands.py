@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.intake import CASE_NO_PATTERN
 from models.text import CleanText
+from rules.time_limits import MAX_EXTENSION_WORKING_DAYS
 
 ActorId = str
-MAX_EXTENSION_WORKING_DAYS = 10
 
 
 class Command(CleanText):

@@ -132,12 +132,3 @@ class ClockStage(StrEnum):
     WARNED = "warned"  # 预警 yellow
     OVERDUE = "overdue"  # 超期 red, level 1
     LEVEL2 = "level2"  # still overdue 5 working days later
-
-
-class EscalationLevel:
-    """督办 levels: 0 none, 1 centre supervision, 2 leadership, 3 government inspection."""
-
-    NONE = 0
-    CENTRE = 1
-    LEADERSHIP = 2
-    INSPECTION = 3

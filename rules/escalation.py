@@ -14,7 +14,6 @@ LEVEL2_AFTER_WORKING_DAYS = 5
 LEVEL_NAMES = {1: "中心督办", 2: "领导督办", 3: "政府督查"}
 OVERDUE_LEVEL = 1
 LEVEL2 = 2
-MAX_LEVEL = 3
 
 
 def hours_warning_at(start: datetime, due: datetime) -> datetime:
@@ -24,10 +23,3 @@ def hours_warning_at(start: datetime, due: datetime) -> datetime:
 def raised_level(current: int, requested: int) -> int:
     """Levels never go down."""
     return max(current, requested)
-
-
-def shortened(current_due: datetime, requested: datetime | None) -> datetime:
-    """A supervisor's new deadline only ever shortens the current one."""
-    if requested is None:
-        return current_due
-    return min(current_due, requested)

@@ -80,14 +80,10 @@ HANDLING_NORMAL: dict[CaseType, Limit] = {
 HANDLING_COMPLEX = days(15)
 HANDLING_URGENT: dict[Urgency, Limit] = {Urgency.URGENT: hours(2), Urgency.UTILITY: hours(24)}
 
-# Extensions: at most this many working days in total, one approved extension per assignment,
+# Extensions: one approved extension per assignment, of at most this many working days,
 # requested before this local time on the deadline day.
 MAX_EXTENSION_WORKING_DAYS = 10
-MAX_APPROVED_EXTENSIONS = 1
 EXTENSION_CUTOFF = time(17, 0)
-
-# Assisting departments send their input to the lead this long before the lead's deadline.
-ASSIST_INPUT_LEAD_DAYS = 1
 
 
 def limit_for(step: Step, urgency: Urgency, case_type: CaseType, complex_case: bool) -> Limit:

@@ -342,8 +342,6 @@ class CaseWorkflow:
             raise refuse("an extension request is already waiting for the centre's decision")
         if lead.extension_approved_days > 0:
             raise refuse("this assignment already had its one approved extension")
-        if command.working_days > time_limits.MAX_EXTENSION_WORKING_DAYS:
-            raise refuse(f"at most {time_limits.MAX_EXTENSION_WORKING_DAYS} working days")
         clock = self._state.clock(HANDLING_KEY)
         if clock is None:
             raise refuse("there is no running handling deadline to extend")
