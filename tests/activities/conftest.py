@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, delete
+from sqlalchemy import MetaData, create_engine, delete, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from activities import db
@@ -45,12 +46,30 @@ def _docker_available() -> bool:
     return True
 
 
+SCHEMA = "hotline_store_tests"
+
+
+def in_schema(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema`."""
+    parsed = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL database: DATABASE_URL, or a throwaway testcontainer."""
+    """A migrated PostgreSQL database: a schema of its own on DATABASE_URL's server (the
+    session database of tests/conftest.py, seeded once, is never touched), or a throwaway
+    testcontainer."""
     configured = os.environ.get("DATABASE_URL")
     if configured and not is_sqlite(configured):
-        url = normalise_url(configured)
+        base = normalise_url(configured)
+        engine = create_engine(base, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
+        finally:
+            engine.dispose()
+        url = in_schema(base, SCHEMA)
         drop_everything(url)
         upgrade(url)
         yield url
