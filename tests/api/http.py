@@ -10,8 +10,6 @@ import httpx
 from fastapi import FastAPI
 
 from activities.db import SessionFactory
-from api.app import create_app
-from api.context import ApiContext
 from api.tokens import add_user, issue_token
 
 _users = itertools.count(1)
@@ -30,7 +28,3 @@ class Api:
 
     async def post(self, path: str, headers: dict[str, str], **body: Any) -> httpx.Response:
         return await self.http.post(path, json=body, headers=headers)
-
-
-def build_app(context: ApiContext) -> FastAPI:
-    return create_app(context)

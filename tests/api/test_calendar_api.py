@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 
-import httpx
 import pytest
 from sqlalchemy import delete
-from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
-from activities.db import make_engine, session_factory
-from api.context import ApiContext
 from models.enums import CaseType, Step, Urgency
 from models.records import DeadlineRequest
 from models.tables import CalendarYearRow
 from rules.calendar import SHANGHAI, WorkingCalendar
-from tests.api.http import Api, build_app
-from tests.conftest import TASK_QUEUE
-
-
-@pytest.fixture
-async def api(env: WorkflowEnvironment, worker: None, database_url: str) -> AsyncIterator[Api]:
-    sessions = session_factory(make_engine(database_url))
-    app = build_app(ApiContext(client=env.client, sessions=sessions, task_queue=TASK_QUEUE))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as http:
-        yield Api(app=app, sessions=sessions, http=http)
+from tests.api.http import Api
 
 
 @pytest.fixture

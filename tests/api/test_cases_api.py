@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
 from api.access_log import access_entries
-from api.context import ApiContext
-from tests.api.http import Api, build_app
-from tests.conftest import TASK_QUEUE
+from tests.api.http import Api
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-async def api(env: WorkflowEnvironment, worker: None, database_url: str) -> AsyncIterator[Api]:
-    sessions = session_factory(make_engine(database_url))
-    app = build_app(ApiContext(client=env.client, sessions=sessions, task_queue=TASK_QUEUE))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as http:
-        yield Api(app=app, sessions=sessions, http=http)
 
 
 def intake_body(**overrides: Any) -> dict[str, Any]:

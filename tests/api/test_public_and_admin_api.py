@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from sqlalchemy import delete
-from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
 from activities.store import retrieval_code
-from api.context import ApiContext
 from api.routes.public import lookups
 from models.tables import CatalogueRow, DepartmentRow
-from tests.api.http import Api, build_app
+from tests.api.http import Api
 from tests.api.test_cases_api import open_case
-from tests.conftest import TASK_QUEUE
-
-
-@pytest.fixture
-async def api(env: WorkflowEnvironment, worker: None, database_url: str) -> AsyncIterator[Api]:
-    sessions = session_factory(make_engine(database_url))
-    app = build_app(ApiContext(client=env.client, sessions=sessions, task_queue=TASK_QUEUE))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as http:
-        yield Api(app=app, sessions=sessions, http=http)
 
 
 async def test_citizen_sees_progress_with_the_retrieval_code_only(api: Api) -> None:
