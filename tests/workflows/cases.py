@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from models.commands import CallbackResult, Reply, ReplyReview, SignOff
 from models.enums import CaseStatus, CaseType, ReplyResult, Satisfaction, Urgency
@@ -96,3 +98,9 @@ async def drive_to_closure(handle: CaseHandle) -> None:
     await handle.execute_update(CaseWorkflow.review_reply, ReplyReview(by="rev", approve=True))
     await handle.execute_update(CaseWorkflow.record_callback, SATISFIED)
     await handle.result()
+
+
+async def advance_to(env: WorkflowEnvironment, handle: CaseHandle, at: datetime) -> None:
+    """Move this case's virtual clock to just past `at` (no test sleeps for a deadline)."""
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, max(at - now, timedelta(0)) + timedelta(seconds=5))

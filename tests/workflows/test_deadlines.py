@@ -13,16 +13,10 @@ from models.enums import CaseStatus, CaseType, ClockStage, ClosureReason, Return
 from models.intake import ToDispatch
 from models.state import CaseState, TimelineEntry
 from rules.calendar import default_calendar
-from tests.workflows.cases import CaseHandle, intake, start, until
+from tests.workflows.cases import advance_to, intake, start, until
 from workflows.case import CaseWorkflow
 
 TOLERANCE = timedelta(minutes=1)
-
-
-async def advance_to(env: WorkflowEnvironment, handle: CaseHandle, at: datetime) -> None:
-    """Move this case's virtual clock to just past `at`."""
-    now = await env.get_current_time(handle)
-    await env.fast_forward(handle, max(at - now, timedelta(0)) + timedelta(seconds=5))
 
 
 def fired(state: CaseState, action: str, clock: str) -> TimelineEntry | None:

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.commands import Escalate
 from models.enums import CaseStatus, Urgency
-from tests.workflows.cases import intake, start, until
+from tests.workflows.cases import advance_to, intake, start, until
 from workers.devstack import temporal_binary
 from workflows.case import CaseWorkflow, workflow_id
 
@@ -35,6 +35,21 @@ def temporal_cli(env: WorkflowEnvironment, *args: str) -> str:
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
+
+
+def signal_escalate(env: WorkflowEnvironment, case_no: str, payload: dict[str, object]) -> None:
+    """What a supervisor types: the stock CLI's `workflow signal --name escalate`."""
+    temporal_cli(
+        env,
+        "workflow",
+        "signal",
+        "--workflow-id",
+        workflow_id(case_no),
+        "--name",
+        "escalate",
+        "--input",
+        json.dumps(payload, ensure_ascii=False),
+    )
 
 
 async def test_levels_never_go_down_and_deadlines_only_shorten(client: Client) -> None:
@@ -67,23 +82,11 @@ async def test_stock_cli_signals_escalate_and_lists_overdue(env: WorkflowEnviron
     handle = await start(client, case)
     state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
     payload = {"level": 3, "note": "政府督查", "by": "sup-9"}
-    temporal_cli(
-        env,
-        "workflow",
-        "signal",
-        "--workflow-id",
-        workflow_id(case.case_no),
-        "--name",
-        "escalate",
-        "--input",
-        json.dumps(payload, ensure_ascii=False),
-    )
+    signal_escalate(env, case.case_no, payload)
     state = await until(handle, lambda s: s.escalation_level == 3)
     assert state.timeline[-1].actor == "sup-9"
 
-    due = state.clock("sign_off").deadline.due
-    now = await env.get_current_time(handle)
-    await env.fast_forward(handle, due - now + timedelta(seconds=5))
+    await advance_to(env, handle, state.clock("sign_off").deadline.due)
     await until(handle, lambda s: s.overdue)
     query = "Overdue=true AND LeadDepartment='gy-market' AND EscalationLevel=3"
     for _ in range(100):
@@ -100,17 +103,7 @@ async def test_invalid_escalation_from_the_cli_changes_nothing(env: WorkflowEnvi
     handle = await start(client, case)
     await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
     before = await handle.query(CaseWorkflow.state)
-    temporal_cli(
-        env,
-        "workflow",
-        "signal",
-        "--workflow-id",
-        workflow_id(case.case_no),
-        "--name",
-        "escalate",
-        "--input",
-        json.dumps({"level": 7, "by": "sup-1"}),
-    )
+    signal_escalate(env, case.case_no, {"level": 7, "by": "sup-1"})
     state = await until(handle, lambda s: len(s.timeline) > len(before.timeline))
     refused = state.timeline[-1]
     assert refused.action == "escalation_refused" and refused.actor == "sup-1"
