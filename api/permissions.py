@@ -41,6 +41,7 @@ class Action(StrEnum):
     LIST_CASES = "list_cases"
     READ_PERSONAL_DATA = "read_personal_data"
     EXPORT = "export"
+    DECODE_PAYLOADS = "decode_payloads"  # the Temporal UI's codec endpoint
     # administration
     MANAGE_DEPARTMENTS = "manage_departments"
     MANAGE_CATALOGUE = "manage_catalogue"
@@ -55,6 +56,7 @@ READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
         Action.LIST_CASES,
         Action.READ_PERSONAL_DATA,
         Action.EXPORT,
+        Action.DECODE_PAYLOADS,
         Action.READ_ACCESS_LOG,
     }
 )
@@ -100,9 +102,13 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 *_READ,
             }
         ),
-        Role.SUPERVISOR: frozenset({Action.ESCALATE, Action.URGE, Action.NOTE, *_READ}),
+        Role.SUPERVISOR: frozenset(
+            {Action.ESCALATE, Action.URGE, Action.NOTE, Action.DECODE_PAYLOADS, *_READ}
+        ),
         # Reads everything, changes nothing.
-        Role.AUDITOR: frozenset({*_READ, Action.EXPORT, Action.READ_ACCESS_LOG}),
+        Role.AUDITOR: frozenset(
+            {*_READ, Action.EXPORT, Action.DECODE_PAYLOADS, Action.READ_ACCESS_LOG}
+        ),
         Role.ADMIN: frozenset(
             {
                 Action.MANAGE_DEPARTMENTS,

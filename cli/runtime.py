@@ -1,8 +1,8 @@
 """How a CLI command talks to Temporal and how its failures reach the user.
 
 Exit codes: 0 done; 1 the step was refused (`refused: <why>`); 2 bad input (one `field: reason`
-line per field); 3 Temporal or the application database cannot be reached. Never a traceback for
-these.
+line per field); 3 Temporal, the application database or the codec key ring cannot be reached.
+Never a traceback for these.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.db import database_url, safe_url
+from security.codec import PayloadDecryptionError
+from security.keys import KeyRingError
 from services.cases import CaseActionError, CaseQueryError
 from workers.client import connect
 from workers.config import TemporalSettings
@@ -115,6 +117,10 @@ def cli_errors(database: str | None = None) -> Iterator[None]:
         raise fail(
             f"cannot reach Temporal at {err.address}: is `make run` running?", EXIT_UNREACHABLE
         ) from None
+    except KeyRingError as err:
+        raise fail(str(err), EXIT_UNREACHABLE) from None
+    except PayloadDecryptionError as err:
+        raise fail(f"cannot decrypt: {err}", EXIT_REFUSED) from None
     except SQLAlchemyError as err:
         reason = str(getattr(err, "orig", None) or type(err).__name__).splitlines()[0]
         raise fail(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,9 +22,18 @@ from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 from activities.db import make_engine, normalise_url, session_factory
 from activities.store import seed_demo
 from migrations.runner import upgrade
+from security.keys import KEYS_FILE_ENV
+from security.keys import init as init_key_ring
 from workers.client import data_converter
 from workers.devstack import DevStackConfig, load_config, server_flags, temporal_binary
 from workers.worker import build_worker
+
+# A throw-away codec key ring for the session and every subprocess it starts (they inherit
+# os.environ): tests never create or read .hotline/codec-keys.json.
+if not os.environ.get(KEYS_FILE_ENV):
+    _keys = Path(tempfile.mkdtemp(prefix="hotline-keys-")) / "codec-keys.json"
+    init_key_ring(_keys)
+    os.environ[KEYS_FILE_ENV] = str(_keys)
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = "hotline-test"

