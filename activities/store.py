@@ -3,7 +3,8 @@
 Plain synchronous functions over a session factory; the Temporal activities wrap them. Every
 write is idempotent, so a retried activity never doubles a row and never fails on one already
 written: inserts use the dialect's `ON CONFLICT DO NOTHING`, and the projection is replaced only
-by a newer version.
+by a newer version. The transition log is hash-chained per case (`audit.chain`): each row
+carries its predecessor's hash, read in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Executable, func, or_, select, update
+from sqlalchemy import Executable, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities.db import SessionFactory
 from activities.notifications import NotificationRenderer
+from audit.chain import GENESIS, canonical, link, transition_content
 from models.records import Notification, Route, RouteRequest, TransitionRecord
 from models.tables import (
     Base,
@@ -85,6 +87,11 @@ class CaseNotFoundError(LookupError):
     """No projection row for the case number."""
 
 
+class TransitionOutOfOrderError(RuntimeError):
+    """The previous transition of the case is not in the log yet: retry (the workflow writes
+    each case's transitions in order, so it is on its way)."""
+
+
 @dataclass(frozen=True)
 class RecordOutcome:
     """Rows actually written by one `record_transition` call (all zero/False on a repeat)."""
@@ -109,18 +116,39 @@ def record_transition(
     older record changes nothing); the log row and each notification are written once per
     (case_no, seq) and (case_no, event_key). Templates are rendered first, so a template error
     writes nothing.
+
+    The log row is chained to the case's row seq-1, which must be there already; if it is not,
+    `TransitionOutOfOrderError` (retryable) is raised and nothing is written.
     """
     case_no = record.projection.case_no
     others = {record.transition.case_no, *(n.case_no for n in record.notifications)}
     if others != {case_no}:
         raise ValueError(f"a transition record mixes case numbers: {sorted(others | {case_no})}")
+    seq = record.transition.seq
+    if seq < 1:
+        raise ValueError(f"transition seq starts at 1, got {seq}")
     now = datetime.now(UTC)
     notifications = [_outbox_row(n, renderer, now) for n in record.notifications]
+    transition_values = record.transition.model_dump()
+    content = canonical(transition_content(transition_values))
     with session_factory.begin() as session:
         statements = _statements(session.get_bind().dialect.name)
         projection = session.execute(statements.projection, record.projection.model_dump())
         projection_updated = projection.first() is not None
-        transition = session.execute(statements.transition, record.transition.model_dump())
+        prev_hash = GENESIS
+        if seq > 1:
+            found = session.execute(
+                statements.predecessor, {"case_no": case_no, "seq": seq - 1}
+            ).scalar()
+            if found is None:
+                raise TransitionOutOfOrderError(
+                    f"case {case_no}: transition {seq - 1} is not recorded yet, so {seq} "
+                    "cannot be chained to it (retry)"
+                )
+            prev_hash = found
+        transition_values["prev_hash"] = prev_hash
+        transition_values["row_hash"] = link(prev_hash, content)
+        transition = session.execute(statements.transition, transition_values)
         transitions_written = len(transition.all())
         notifications_written = 0
         if notifications:
@@ -261,6 +289,7 @@ class _TransitionStatements:
     """Built once per dialect and executed with parameters: the hot path of every step."""
 
     projection: Executable
+    predecessor: Executable
     transition: Executable
     notification: Executable
 
@@ -278,8 +307,13 @@ def _statements(dialect: str) -> _TransitionStatements:
         },
         where=CaseRow.version < projection.excluded.version,
     )
+    log = TransitionRow.__table__
     return _TransitionStatements(
         projection=projection.returning(CaseRow.case_no),
+        # Core columns, not the ORM entity's: a plain statement skips the ORM execution path.
+        predecessor=select(log.c.row_hash).where(
+            log.c.case_no == bindparam("case_no"), log.c.seq == bindparam("seq")
+        ),
         transition=_dialect_insert(dialect, TransitionRow)
         .on_conflict_do_nothing(index_elements=["case_no", "seq"])
         .returning(TransitionRow.id),

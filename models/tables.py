@@ -1,5 +1,5 @@
-"""SQL tables of the hotline: case projection, transition log, outbox, departments, catalogue,
-and access control (users, API tokens, the access log of personal data).
+"""SQL tables of the hotline: case projection, hash-chained transition log and archive, outbox,
+departments, catalogue, and access control (users, API tokens, the access log of personal data).
 
 SQLAlchemy 2.0 declarative style, portable across SQLite (the embedded default) and PostgreSQL.
 Temporal holds each case's live state; these tables hold what people query and what must outlive
@@ -62,6 +62,8 @@ USER_ID = 64
 TOKEN_ID = 32
 SECRET_HASH = 255
 RETRIEVAL_CODE = 8
+HASH = 64  # sha256 in hex
+CODE_VERSION = 64
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -170,6 +172,60 @@ class TransitionRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(CODE))
     to_status: Mapped[str] = mapped_column(String(CODE))
     detail: Mapped[dict[str, Any]] = mapped_column(json_type())
+    # The case's hash chain (`audit.chain`): the previous row's hash (64 zeros for seq 1) and
+    # sha256(prev_hash + canonical content), content being every column but id, seq and these.
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    row_hash: Mapped[str] = mapped_column(String(HASH))
+
+
+class ArchiveRow(Base):
+    """A closed case's complete Temporal history, written once per case, in a global hash chain.
+
+    `history_json` is the history exactly as exported (payloads encrypted), `history_digest` its
+    sha256. `transitions_count`/`transitions_head` are the case's transition chain at archive
+    time (so removing the last transitions is detected). `chain_seq` is the position in the
+    chain of all archives; `row_hash` = sha256(prev_hash + canonical content), the content
+    being every column but id, chain_seq and the hashes, the history by its digest.
+    """
+
+    __tablename__ = "case_archives"
+    __table_args__ = (
+        UniqueConstraint("case_no"),
+        UniqueConstraint("chain_seq"),
+        Index(None, "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(CASE_NO))
+    workflow_id: Mapped[str] = mapped_column(String(NAME))
+    run_id: Mapped[str] = mapped_column(String(NAME))
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    archived_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    code_version: Mapped[str] = mapped_column(String(CODE_VERSION))
+    event_count: Mapped[int] = mapped_column(Integer)
+    history_json: Mapped[str] = mapped_column(Text)
+    history_digest: Mapped[str] = mapped_column(String(HASH))
+    transitions_count: Mapped[int] = mapped_column(Integer)
+    transitions_head: Mapped[str] = mapped_column(String(HASH))
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    row_hash: Mapped[str] = mapped_column(String(HASH))
+
+
+class ChainHeadRow(Base):
+    """The head of a global hash chain (`archive`): its length and last hash.
+
+    Writers update it first in their transaction, which serialises them (a row lock on
+    PostgreSQL, the write lock on SQLite). `started_at` is when the chain began: cases archived
+    before it have no archive row, by design.
+    """
+
+    __tablename__ = "audit_chain_heads"
+
+    name: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    length: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(HASH))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class NotificationRow(Base):

@@ -20,6 +20,7 @@ from activities.store import (
     DEMO_DEPARTMENTS,
     CaseNotFoundError,
     RecordOutcome,
+    TransitionOutOfOrderError,
     allocate_case_no,
     mark_archived,
     record_transition,
@@ -147,6 +148,29 @@ def dispatch_record(version: int = 2, seq: int = 2) -> TransitionRecord:
     )
 
 
+def intake_record() -> TransitionRecord:
+    """The case's first transition (seq 1): the chain of a case starts here."""
+    return TransitionRecord(
+        projection=projection(1, "received"),
+        transition=Transition(
+            case_no=CASE_NO,
+            seq=1,
+            at=T0,
+            action="intake",
+            actor="op-7",
+            from_status=None,
+            to_status="received",
+        ),
+    )
+
+
+def received(session_factory: SessionFactory) -> NotificationRenderer:
+    """Record the intake (seq 1) and return the renderer for the next records."""
+    renderer = NotificationRenderer()
+    record_transition(session_factory, intake_record(), renderer)
+    return renderer
+
+
 def count(session_factory: SessionFactory, entity: type[Base]) -> int:
     with session_factory() as session:
         return session.scalar(select(func.count()).select_from(entity)) or 0
@@ -163,7 +187,8 @@ def stored_case(session_factory: SessionFactory) -> CaseRow:
 
 
 def test_record_transition_writes_projection_transition_and_notifications(session_factory):
-    outcome = record_transition(session_factory, dispatch_record(), NotificationRenderer())
+    renderer = received(session_factory)
+    outcome = record_transition(session_factory, dispatch_record(), renderer)
 
     assert outcome == RecordOutcome(
         projection_updated=True, transitions_written=1, notifications_written=2
@@ -175,14 +200,14 @@ def test_record_transition_writes_projection_transition_and_notifications(sessio
     assert row.next_deadline is not None and row.next_deadline.tzinfo is not None
     assert row.archived_at is None
     with session_factory() as session:
-        transition = session.scalars(select(TransitionRow)).one()
+        transition = session.scalars(select(TransitionRow).where(TransitionRow.seq == 2)).one()
     assert (transition.seq, transition.action) == (2, "dispatch")
     assert (transition.from_status, transition.to_status) == ("received", "dispatched")
     assert transition.detail == {"lead": "gy-water", "assisting": ["yunyan-gov"]}
 
 
 def test_record_transition_twice_writes_everything_once(session_factory):
-    renderer = NotificationRenderer()
+    renderer = received(session_factory)
     record_transition(session_factory, dispatch_record(), renderer)
 
     again = record_transition(session_factory, dispatch_record(), renderer)
@@ -191,30 +216,18 @@ def test_record_transition_twice_writes_everything_once(session_factory):
         projection_updated=False, transitions_written=0, notifications_written=0
     )
     assert count(session_factory, CaseRow) == 1
-    assert count(session_factory, TransitionRow) == 1
+    assert count(session_factory, TransitionRow) == 2
     assert count(session_factory, NotificationRow) == 2
 
 
 def test_an_older_version_never_overwrites_a_newer_projection(session_factory):
-    renderer = NotificationRenderer()
+    renderer = received(session_factory)
     record_transition(session_factory, dispatch_record(version=2, seq=2), renderer)
-    late = TransitionRecord(
-        projection=projection(1, "received"),
-        transition=Transition(
-            case_no=CASE_NO,
-            seq=1,
-            at=T0,
-            action="intake",
-            actor="op-7",
-            from_status=None,
-            to_status="received",
-        ),
-    )
 
-    outcome = record_transition(session_factory, late, renderer)
+    late = record_transition(session_factory, intake_record(), renderer)  # a late retry
 
-    assert outcome == RecordOutcome(
-        projection_updated=False, transitions_written=1, notifications_written=0
+    assert late == RecordOutcome(
+        projection_updated=False, transitions_written=0, notifications_written=0
     )
     row = stored_case(session_factory)
     assert (row.version, row.status) == (2, "dispatched")
@@ -223,8 +236,15 @@ def test_an_older_version_never_overwrites_a_newer_projection(session_factory):
     assert seqs == [1, 2]
 
 
+def test_a_transition_before_its_predecessor_is_refused_for_a_retry(session_factory):
+    with pytest.raises(TransitionOutOfOrderError, match="transition 1"):
+        record_transition(session_factory, dispatch_record(seq=2), NotificationRenderer())
+    assert count(session_factory, TransitionRow) == 0
+    assert count(session_factory, CaseRow) == 0
+
+
 def test_the_same_version_is_a_no_op_and_a_newer_one_replaces(session_factory):
-    renderer = NotificationRenderer()
+    renderer = received(session_factory)
     record_transition(session_factory, dispatch_record(version=2), renderer)
     same = dispatch_record(version=2)
     same.projection.status = "handling"
@@ -240,7 +260,7 @@ def test_the_same_version_is_a_no_op_and_a_newer_one_replaces(session_factory):
 
 
 def test_notifications_are_rendered_with_the_case_number_and_no_caller_data(session_factory):
-    record_transition(session_factory, dispatch_record(), NotificationRenderer())
+    record_transition(session_factory, dispatch_record(), received(session_factory))
 
     with session_factory() as session:
         rows = {row.template: row for row in session.scalars(select(NotificationRow))}
@@ -291,7 +311,7 @@ def test_naive_datetimes_are_refused(session_factory):
 
 
 def test_mark_archived_is_idempotent_and_survives_later_projections(session_factory):
-    renderer = NotificationRenderer()
+    renderer = received(session_factory)
     record_transition(session_factory, dispatch_record(), renderer)
     first = T0 + timedelta(days=30)
 

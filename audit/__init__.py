@@ -1,0 +1,1 @@
+"""Audit: archived histories, replay against current code, timelines, tamper evidence."""
