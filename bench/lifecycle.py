@@ -73,6 +73,7 @@ from bench.baseline import (
     LOCAL_ACTIVITIES_PER_CASE,
     REMOTE_ACTIVITIES_PER_CASE,
     UPDATES_PER_CASE,
+    BaselineArchiveWorkflow,
     BaselineWorkflow,
 )
 from bench.baseline import TASK_QUEUE as BASELINE_TASK_QUEUE
@@ -647,7 +648,7 @@ async def run(args: argparse.Namespace) -> Report:
             bare_worker = Worker(
                 client,
                 task_queue=BASELINE_TASK_QUEUE,
-                workflows=[BaselineWorkflow],
+                workflows=[BaselineWorkflow, BaselineArchiveWorkflow],
                 activities=ACTIVITIES,
                 activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
             )

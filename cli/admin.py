@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 
-from cli.options import AsJson
+from cli.options import AsJson, DatabaseUrl
 from cli.output import NONE, local_time
 from cli.runtime import EXIT_USAGE, cli_errors, fail
 from models.tables import USER_ROLES
@@ -40,12 +40,6 @@ token_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--url", help="database URL (default: $DATABASE_URL or .hotline/hotline.db)"),
-]
 
 
 @contextmanager

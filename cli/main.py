@@ -8,6 +8,8 @@ hotline case show | list | <step> read and work cases
 hotline escalate NO --level N     raise a case's supervision level
 hotline user add|list|deactivate  users of the HTTP API, one role each
 hotline token issue|list|revoke   their bearer tokens (a token is shown only once)
+hotline keys init|rotate|list     the key ring that encrypts every stored payload
+hotline audit replay|timeline|verify  replay, read and verify case histories
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import typer
 from temporalio.client import Client
 
 from cli.admin import token_app, user_app
+from cli.audit import audit_app
 from cli.case_commands import case_app
-from cli.options import By, CaseNo
+from cli.keys import keys_app
+from cli.options import By, CaseNo, DatabaseUrl
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
 from models.commands import Escalate
 from services import cases
@@ -68,11 +72,8 @@ app.add_typer(case_app, name="case")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--url", help="database URL (default: $DATABASE_URL or .hotline/hotline.db)"),
-]
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

@@ -38,3 +38,11 @@ Dept = Annotated[str, typer.Option("--dept", help="department id, e.g. gy-market
 Decision = Annotated[
     bool, typer.Option("--approve/--reject", help="the decision", show_default=False)
 ]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        "--database-url",
+        help="database URL (default: $DATABASE_URL or .hotline/hotline.db)",
+    ),
+]

@@ -112,3 +112,11 @@ class TransitionRecord(BaseModel):
     projection: CaseProjection
     transition: Transition
     notifications: list[Notification] = Field(default_factory=list)
+
+
+class ArchiveRequest(BaseModel):
+    """Archive the complete history of one closed case run (asked by the case at its end)."""
+
+    case_no: str
+    workflow_id: str
+    run_id: str

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.archive import HistoryArchiver
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
 from activities.db import make_engine, session_factory
@@ -19,6 +20,7 @@ from api.server import ApiSettings, serve_api
 from rules.calendar import WorkingCalendar
 from workers.client import connect
 from workers.config import TemporalSettings
+from workflows.archive import ArchiveCaseWorkflow
 from workflows.case import CaseWorkflow
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,12 @@ def build_worker(
     sessions = session_factory(make_engine(database_url))
     source = CalendarSource(calendar or WorkingCalendar.load(), lambda: load_overrides(sessions))
     activities = CaseActivities(sessions, source)
+    archiver = HistoryArchiver(client, sessions)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow],
-        activities=activities.all(),
+        workflows=[CaseWorkflow, ArchiveCaseWorkflow],
+        activities=[*activities.all(), *archiver.all()],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
     )
 

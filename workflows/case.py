@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.intake import CaseIntake, MergeInto, ToDispatch
     from models.records import (
+        ArchiveRequest,
         DeadlineRequest,
         Notification,
         Route,
@@ -69,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
     from rules import escalation as escalation_rules
     from rules import time_limits
     from rules.calendar import SHANGHAI
+    from workflows.archive import ArchiveCaseWorkflow, archive_workflow_id
     from workflows.case_views import (
         case_view,
         current_search_attributes,
@@ -88,6 +91,7 @@ ROUTE_RETRY = RetryPolicy(
 # Clocks owned by a department; their overdue raises the case's escalation level.
 DEPARTMENT_STEPS = frozenset({Step.SIGN_OFF, Step.HANDLING, Step.REDO, Step.REOPEN})
 HANDLING_KEY = "handling"
+ARCHIVE_HISTORY_PATCH = "archive-history-at-closure"
 
 
 def workflow_id(case_no: str) -> str:
@@ -119,12 +123,7 @@ class CaseWorkflow:
             async with self._lock:
                 await self._fire_due_milestones()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.execute_activity(
-            "archive_case",
-            args=[self._state.intake.case_no, workflow.now()],
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        await self._archive()
         return case_view(self._state)
 
     # ---- queries --------------------------------------------------------------------------
@@ -1112,6 +1111,31 @@ class CaseWorkflow:
             start_to_close_timeout=timedelta(seconds=10),
         )
         return deadlines
+
+    # ---- private: archive ----------------------------------------------------------------------
+
+    async def _archive(self) -> None:
+        case_no = self._state.intake.case_no
+        # Cases closed before the history archive existed stamp the projection only; a run
+        # that passed this point first keeps doing so on replay.
+        if not workflow.patched(ARCHIVE_HISTORY_PATCH):
+            await workflow.execute_activity(
+                "archive_case",
+                args=[case_no, workflow.now()],
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            return
+        await workflow.start_child_workflow(
+            ArchiveCaseWorkflow.run,
+            ArchiveRequest(
+                case_no=case_no,
+                workflow_id=workflow.info().workflow_id,
+                run_id=workflow.info().run_id,
+            ),
+            id=archive_workflow_id(case_no),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
 
     # ---- private: recording ------------------------------------------------------------------
 

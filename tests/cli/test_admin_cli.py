@@ -4,9 +4,7 @@ migrated SQLite database; the tokens it prints are checked against the database 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +15,7 @@ from api.auth import Principal, Role
 from api.tokens import VerificationCache, authenticate
 from migrations.runner import upgrade
 from models.tables import ApiTokenRow
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.runner import run_cli
 
 
 @pytest.fixture
@@ -30,16 +27,7 @@ def database(tmp_path: Path) -> str:
 
 
 def hotline(database: str, *args: str) -> subprocess.CompletedProcess[str]:
-    environ = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    environ |= {"DATABASE_URL": database, "COLUMNS": "200", "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli(*args, environ={"DATABASE_URL": database})
     assert "Traceback" not in result.stderr
     return result
 

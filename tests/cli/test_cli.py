@@ -8,53 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import TASK_QUEUE
+from tests.cli.runner import Hotline, hotline_runner
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = "13800001234"
-Hotline = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
 
 
 @pytest.fixture
 def hotline(env: WorkflowEnvironment, client: Client, database_url: str) -> Hotline:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TEMPORAL_", "HOTLINE_", "DATABASE_URL"))
-    }
-    environ |= {
-        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": env.client.namespace,
-        "HOTLINE_TASK_QUEUE": TASK_QUEUE,
-        "DATABASE_URL": database_url,
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    }
-
-    async def run(*args: str, env_overrides: dict[str, str] | None = None):
-        return await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "cli.main", *args],
-            cwd=ROOT,
-            env=environ | (env_overrides or {}),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    return run
+    return hotline_runner(env, database_url)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,296 @@
+"""`hotline audit timeline`: a case's timeline built from its history alone, cross-checked.
+
+The history comes from the engine (default; the archive when the engine no longer has the
+case), the archive, or a file. The timeline is printed as text, JSON or a printable HTML page,
+followed by the cross-check against the SQL transition log and projection.
+
+Exit codes: 0 the cross-check is clean (or skipped); 1 a mismatch, or no history of the case;
+2 bad options; 3 Temporal or the database cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from temporalio.client import Client, WorkflowHistory
+
+from activities.db import database_url, make_engine, normalise_url, session_factory
+from audit.crosscheck import Mismatch, crosscheck
+from audit.timeline import build_timeline
+from audit.timeline_model import Timeline, TimelineError, masked
+from audit.timeline_words import local
+from cli.options import CaseNo, DatabaseUrl
+from cli.runtime import EXIT_REFUSED, InvalidOptionsError, cli_errors, fail, with_client
+from workers.config import TemporalSettings
+
+if TYPE_CHECKING:
+    from audit.sources import LoadedHistory
+
+EXIT_MISMATCH = 1
+NONE = "-"
+
+
+class HistorySource(StrEnum):
+    ENGINE = "engine"
+    ARCHIVE = "archive"
+    FILE = "file"
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+class _NotFoundError(LookupError):
+    """No source holds the case's history (the message says which were asked)."""
+
+
+def timeline(
+    case_no: CaseNo,
+    source: Annotated[
+        HistorySource | None,
+        typer.Option(
+            "--source",
+            help="where the history comes from (default: engine, then the archive when the "
+            "engine no longer has the case; file with --file)",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="a history JSON file (ours, or `temporal workflow show --output json`)",
+            dir_okay=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text, json or a printable html page")
+    ] = Format.TEXT,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="write the timeline to this file (default: stdout)"),
+    ] = None,
+    personal: Annotated[
+        bool,
+        typer.Option(
+            "--personal", help="show the caller's name, phones and address (masked otherwise)"
+        ),
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--crosscheck/--no-crosscheck",
+            help="compare with the database's transition log and projection",
+        ),
+    ] = True,
+    url: DatabaseUrl = None,
+) -> None:
+    """Show who did what and when on a case, read from its history alone.
+
+    Deadlines computed, warnings, urgings, escalations and callbacks are listed in order; the
+    transitions are then checked against the database, and any mismatch is reported (exit 1).
+    The caller's personal data is masked unless --personal is given.
+    """
+    resolved = normalise_url(url) if url else database_url()
+    with cli_errors(resolved):
+        chosen = _check(source, file)
+        try:
+            result = _load_and_build(chosen, case_no, file, resolved)
+        except (_NotFoundError, TimelineError) as err:
+            raise fail(str(err), EXIT_REFUSED) from None
+        if not personal:
+            result = masked(result)
+        mismatches = crosscheck(result, session_factory(make_engine(resolved))) if check else None
+    document = render(result, mismatches, output_format)
+    if output is None:
+        typer.echo(document, nl=not document.endswith("\n"))  # the cross-check is in it
+    else:
+        output.write_text(document, encoding="utf-8")
+        typer.echo(f"case {result.case_no}: timeline of {len(result.entries)} entries in {output}")
+        typer.echo("\n".join(crosscheck_lines(result, mismatches)))
+    if mismatches:
+        raise typer.Exit(EXIT_MISMATCH)
+
+
+def _check(source: HistorySource | None, file: Path | None) -> HistorySource | None:
+    if file is not None:
+        if source not in (None, HistorySource.FILE):
+            raise InvalidOptionsError("--file reads a history file; it takes no other --source")
+        return HistorySource.FILE
+    if source is HistorySource.FILE:
+        raise InvalidOptionsError("--source file needs --file PATH")
+    return source  # None: the engine, then the archive
+
+
+def _load_and_build(
+    source: HistorySource | None, case_no: str, file: Path | None, url: str
+) -> Timeline:
+    # Imported here: the archive store and its tables are needed only when a history is read.
+    from audit import sources
+
+    def found(loaded: LoadedHistory) -> tuple[WorkflowHistory, str]:
+        return loaded.history, loaded.origin
+
+    def from_archive() -> tuple[WorkflowHistory, str]:
+        try:
+            return found(sources.from_archive(session_factory(make_engine(url)), case_no))
+        except sources.HistoryNotFoundError as err:
+            raise _NotFoundError(str(err)) from None
+
+    if source is HistorySource.FILE:
+        assert file is not None
+        try:
+            history, origin = found(sources.from_file(file, case_no))
+        except sources.HistoryNotFoundError as err:
+            raise _NotFoundError(str(err)) from None
+        return _build(history, origin)
+    if source is HistorySource.ARCHIVE:
+        return _build(*from_archive())
+
+    async def on_engine(client: Client, _settings: TemporalSettings) -> Timeline:
+        try:
+            history, origin = found(await sources.from_engine(client, case_no))
+        except sources.HistoryNotFoundError as err:
+            if source is HistorySource.ENGINE:
+                raise _NotFoundError(str(err)) from None
+            try:
+                history, origin = from_archive()
+            except _NotFoundError:
+                raise _NotFoundError(
+                    f"no history of case {case_no}: neither the engine nor the archive has it"
+                ) from None
+            origin += " (the engine no longer has the case)"
+        return await _built(history, origin)
+
+    return with_client(on_engine)
+
+
+def _build(history: WorkflowHistory, origin: str) -> Timeline:
+    return asyncio.run(_built(history, origin))
+
+
+async def _built(history: WorkflowHistory, origin: str) -> Timeline:
+    result = await build_timeline(history)
+    result.origin = origin
+    return result
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+
+def render(result: Timeline, mismatches: list[Mismatch] | None, output_format: Format) -> str:
+    """The timeline (personal data as given: mask it first) and the cross-check, as a document."""
+    if output_format is Format.JSON:
+        return json_document(result, mismatches)
+    if output_format is Format.HTML:
+        return html_document(result, mismatches)
+    return "\n".join(text_lines(result, mismatches)) + "\n"
+
+
+def json_document(result: Timeline, mismatches: list[Mismatch] | None) -> str:
+    crosschecked: dict[str, Any] | None = (
+        None
+        if mismatches is None
+        else {
+            "clean": not mismatches,
+            "mismatches": [m.model_dump(mode="json") for m in mismatches],
+        }
+    )
+    document = {"timeline": result.model_dump(mode="json"), "crosscheck": crosschecked}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def html_document(result: Timeline, mismatches: list[Mismatch] | None) -> str:
+    environment = Environment(
+        loader=PackageLoader("audit", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    template = environment.get_template("timeline.html.j2")
+    return template.render(
+        timeline=result,
+        intake=result.intake,
+        caller=caller_text(result),
+        location=location_text(result),
+        mismatches=mismatches,
+        when=lambda at: local(at, seconds=True),
+        generated=local(datetime.now(UTC)),
+    )
+
+
+def caller_text(result: Timeline) -> str:
+    intake = result.intake
+    if intake is None:
+        return NONE
+    parts = [intake.caller_name or "(anonymous)", *intake.caller_phones]
+    if intake.confidential:
+        parts.append("(confidential)")
+    if intake.enterprise:
+        parts.append("(enterprise)")
+    return "  ".join(parts)
+
+
+def location_text(result: Timeline) -> str:
+    intake = result.intake
+    if intake is None:
+        return NONE
+    return " ".join(p for p in (intake.district, intake.street, intake.address) if p)
+
+
+def _fact(label: str, value: str) -> str:
+    return f"  {label:<15} {value}"
+
+
+def text_lines(result: Timeline, mismatches: list[Mismatch] | None) -> list[str]:
+    closure = f" ({result.closure_reason})" if result.closure_reason else ""
+    lines = [
+        f"case {result.case_no}: {result.status}{closure} — timeline from its history",
+        _fact("source", result.origin or NONE),
+        _fact("workflow", f"{result.workflow_id} ({result.execution})"),
+        _fact("escalation", f"level {result.escalation_level}"),
+    ]
+    intake = result.intake
+    if intake is not None:
+        kind = f"{intake.case_type}  {intake.category}  {intake.urgency}"
+        lines += [
+            _fact("received", f"by {intake.operator_id} via {intake.channel}"),
+            _fact("type", kind + ("  complex" if intake.complex else "")),
+            _fact("title", intake.title),
+            _fact("caller", caller_text(result)),
+            _fact("location", location_text(result)),
+        ]
+    lines.append("timeline (Asia/Shanghai):")
+    for item in result.entries:
+        seq = f"#{item.seq}" if item.seq is not None else ""
+        lines.append(
+            f"  {local(item.at, seconds=True)[:19]}  {item.kind.value:<10} {item.actor:<12} "
+            f"{seq:>4}  {item.summary}  [event {item.event_id}]"
+        )
+    if result.notes:
+        lines.append("notes on the history:")
+        lines += [f"  {note}" for note in result.notes]
+    lines += crosscheck_lines(result, mismatches)
+    return lines
+
+
+def crosscheck_lines(result: Timeline, mismatches: list[Mismatch] | None) -> list[str]:
+    if mismatches is None:
+        return ["cross-check with the database: not done (--no-crosscheck)"]
+    if not mismatches:
+        return [
+            f"cross-check with the database: clean ({len(result.transitions)} transitions "
+            "and the projection agree with the history)"
+        ]
+    return [f"cross-check with the database: {len(mismatches)} mismatch(es)"] + [
+        f"  - {m.message}" for m in mismatches
+    ]

@@ -1,0 +1,43 @@
+"""ArchiveCaseWorkflow: keeps a closed case's complete history in the database for good.
+
+A case cannot export its own history while it is still running, so its last act is to start
+this workflow (abandoned by its parent on close). The one activity waits for the case's close
+event, exports the whole history, and stores it with the code version and a digest; the store
+writes a case's archive exactly once however often the activity is retried.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from models.records import ArchiveRequest
+
+ARCHIVE_TIMEOUT = timedelta(minutes=5)
+ARCHIVE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["ArchiveConflictError"],
+)
+
+
+def archive_workflow_id(case_no: str) -> str:
+    return f"archive-{case_no}"
+
+
+@workflow.defn
+class ArchiveCaseWorkflow:
+    @workflow.run
+    async def run(self, request: ArchiveRequest) -> bool:
+        """True when this run wrote the archive, False when it was already there."""
+        written: bool = await workflow.execute_activity(
+            "archive_history",
+            request,
+            result_type=bool,
+            start_to_close_timeout=ARCHIVE_TIMEOUT,
+            retry_policy=ARCHIVE_RETRY,
+        )
+        return written
