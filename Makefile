@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-PACKAGES := models rules workflows activities workers services cli migrations api
+PACKAGES := models rules workflows activities workers services cli migrations api audit security
 
-.PHONY: run test lint typecheck unit bench bytecode clean
+.PHONY: run test lint typecheck unit bench histories bytecode clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ unit: $(STAMP)
 
 bench: bytecode
 	$(BIN)/python -m bench.lifecycle
+
+# Re-record the golden histories of tests/histories/ (under their test-only codec key). Only for
+# a workflow change no running case will ever replay: CI replays these against every change.
+histories: bytecode
+	HOTLINE_CODEC_KEYS_FILE=tests/histories/codec-keys.json HOTLINE_RECORD_HISTORIES=1 \
+		$(BIN)/python -m pytest tests/replay/test_lifecycle_paths.py -q
 
 clean:
 	rm -rf $(VENV) .hotline build *.egg-info .pytest_cache .mypy_cache .ruff_cache

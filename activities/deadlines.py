@@ -26,7 +26,9 @@ def compute_deadlines(calendar: WorkingCalendar, requests: list[DeadlineRequest]
 
 def compute_deadline(calendar: WorkingCalendar, request: DeadlineRequest) -> Deadline:
     """The due time, warning time and level-2 time of one step."""
-    limit = limit_for(request.step, request.urgency, request.case_type, request.complex)
+    limit = limit_for(
+        request.step, request.urgency, request.case_type, request.complex, request.limits_edition
+    )
     warnings: list[str] = []
 
     def note(found: tuple[str, ...]) -> None:
@@ -62,6 +64,7 @@ def compute_deadline(calendar: WorkingCalendar, request: DeadlineRequest) -> Dea
         working_days=limit.working_days if derived_from_table else None,
         hours=limit.hours if derived_from_table else None,
         calendar_warnings=warnings,
+        limits_edition=request.limits_edition,
     )
 
 

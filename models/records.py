@@ -26,6 +26,7 @@ class DeadlineRequest(BaseModel):
     extend_due: datetime | None = None
     extra_working_days: int = Field(default=0, ge=0)
     fixed_due: datetime | None = None
+    limits_edition: int = Field(default=1, ge=1)
 
 
 class RouteRequest(BaseModel):

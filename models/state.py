@@ -29,6 +29,7 @@ class Deadline(BaseModel):
     working_days: int | None = None  # None: an hours limit
     hours: float | None = None
     calendar_warnings: list[str] = Field(default_factory=list)
+    limits_edition: int = 1  # the edition of the time-limit table that gave the limit
 
 
 class Clock(BaseModel):
@@ -106,6 +107,7 @@ class CaseState(BaseModel):
     merged_cases: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    limits_edition: int = 1  # the edition of rules/time_limits.py the case started under
 
     @property
     def lead(self) -> Assignment | None:

@@ -1,12 +1,13 @@
 """The time-limit table (domain §6): every service deadline of the hotline, in one place.
 
-Change a number here and every new step uses it; steps already running keep the deadline
-that was computed (and recorded in the case history) when they started.
+Do not edit a number in place for a running system: add an `Amendment` (bottom of the file), so
+cases started before it keep their limits on every later step and their histories replay (the
+README's "Changing a rule for running cases" works one through).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 
 from models.enums import CaseType, Step, Urgency
@@ -86,12 +87,51 @@ MAX_EXTENSION_WORKING_DAYS = 10
 EXTENSION_CUTOFF = time(17, 0)
 
 
-def limit_for(step: Step, urgency: Urgency, case_type: CaseType, complex_case: bool) -> Limit:
-    """The limit of one step for one case."""
+@dataclass(frozen=True)
+class Amendment:
+    """A later edition of the table: the limits it changes, for cases started under it.
+
+    A case pins its edition when it starts (`CaseWorkflow._pin_limits_edition`, through
+    `workflow.patched(patch_id)`), so a case already running keeps the limits it started with
+    on every later step, and replaying its history computes the same deadlines.
+    """
+
+    edition: int
+    patch_id: str
+    summary: str
+    step_limits: dict[Step, dict[Urgency, Limit]] = field(default_factory=dict)
+    handling_normal: dict[CaseType, Limit] = field(default_factory=dict)
+
+
+FIRST_EDITION = 1  # the table above: DB5201/T 110-2020 as written in domain §6
+AMENDMENTS: tuple[Amendment, ...] = ()
+"""Amendments in order, newest last; see "Changing a rule" in the README before adding one."""
+
+
+def limit_for(
+    step: Step,
+    urgency: Urgency,
+    case_type: CaseType,
+    complex_case: bool,
+    edition: int = FIRST_EDITION,
+) -> Limit:
+    """The limit of one step for one case, under the edition of the table the case started with."""
+    step_limits = {s: dict(by_urgency) for s, by_urgency in STEP_LIMITS.items()}
+    handling_normal = dict(HANDLING_NORMAL)
+    for amendment in AMENDMENTS:
+        if amendment.edition > edition:
+            break
+        for amended_step, by_urgency in amendment.step_limits.items():
+            step_limits[amended_step].update(by_urgency)
+        handling_normal.update(amendment.handling_normal)
     if step in (Step.HANDLING, Step.ASSIST_INPUT):
         if urgency is not Urgency.NORMAL:
             return HANDLING_URGENT[urgency]
         if complex_case:
             return HANDLING_COMPLEX
-        return HANDLING_NORMAL[case_type]
-    return STEP_LIMITS[step][urgency]
+        return handling_normal[case_type]
+    return step_limits[step][urgency]
+
+
+def latest_edition() -> int:
+    return AMENDMENTS[-1].edition if AMENDMENTS else FIRST_EDITION

@@ -112,6 +112,7 @@ class CaseWorkflow:
         self._intake_complete = False
         self._search_attributes = current_search_attributes(workflow.info().typed_search_attributes)
         self._status_before_return: CaseStatus | None = None
+        self._state.limits_edition = self._pin_limits_edition()
 
     @workflow.run
     async def run(self, intake: CaseIntake) -> CaseView:
@@ -1082,6 +1083,16 @@ class CaseWorkflow:
     def _drop_clock(self, key: str) -> None:
         self._state.clocks = [c for c in self._state.clocks if c.key != key]
 
+    @staticmethod
+    def _pin_limits_edition() -> int:
+        # Pinned once, when the case starts: a new case records the newest amendment's patch
+        # marker; replaying a case started before that amendment finds no marker there and
+        # keeps the older edition, so every later step computes the limits it always did.
+        for amendment in reversed(time_limits.AMENDMENTS):
+            if workflow.patched(amendment.patch_id):
+                return amendment.edition
+        return time_limits.FIRST_EDITION
+
     async def _deadlines(
         self,
         *steps: Step,
@@ -1101,6 +1112,7 @@ class CaseWorkflow:
                 extend_due=extend_due,
                 extra_working_days=extra_working_days,
                 fixed_due=fixed_due,
+                limits_edition=self._state.limits_edition,
             )
             for step in steps
         ]
@@ -1116,8 +1128,8 @@ class CaseWorkflow:
 
     async def _archive(self) -> None:
         case_no = self._state.intake.case_no
-        # Cases closed before the history archive existed stamp the projection only; a run
-        # that passed this point first keeps doing so on replay.
+        # Histories that ended before the archive existed scheduled `archive_case` here; their
+        # replay finds no patch marker and must do the same.
         if not workflow.patched(ARCHIVE_HISTORY_PATCH):
             await workflow.execute_activity(
                 "archive_case",
