@@ -22,12 +22,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from temporalio.client import Client, WorkflowHistory
 
 from activities.db import database_url, make_engine, normalise_url, session_factory
+from api.access_log import record_access
+from api.auth import Principal, Role
 from audit.crosscheck import Mismatch, crosscheck
 from audit.timeline import build_timeline
 from audit.timeline_model import Timeline, TimelineError, masked
 from audit.timeline_words import local
 from cli.options import CaseNo, DatabaseUrl
 from cli.runtime import EXIT_REFUSED, InvalidOptionsError, cli_errors, fail, with_client
+from models.privacy import PERSONAL_FIELDS
 from workers.config import TemporalSettings
 
 if TYPE_CHECKING:
@@ -85,6 +88,14 @@ def timeline(
             "--personal", help="show the caller's name, phones and address (masked otherwise)"
         ),
     ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="with --personal: who reads the personal data (user id)"),
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="with --personal: why (kept in the access log)"),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -98,16 +109,28 @@ def timeline(
 
     Deadlines computed, warnings, urgings, escalations and callbacks are listed in order; the
     transitions are then checked against the database, and any mismatch is reported (exit 1).
-    The caller's personal data is masked unless --personal is given.
+    The caller's personal data is masked unless --personal is given, which needs --by and
+    --purpose: the reading is written to the access log like any other.
     """
     resolved = normalise_url(url) if url else database_url()
     with cli_errors(resolved):
         chosen = _check(source, file)
+        if personal and not (by and by.strip() and purpose and purpose.strip()):
+            raise InvalidOptionsError("--personal needs --by USER and --purpose WHY")
         try:
             result = _load_and_build(chosen, case_no, file, resolved)
         except (_NotFoundError, TimelineError) as err:
             raise fail(str(err), EXIT_REFUSED) from None
-        if not personal:
+        if personal:
+            assert by is not None and purpose is not None
+            record_access(
+                session_factory(make_engine(resolved)),
+                Principal(user_id=by.strip(), role=Role.AUDITOR),
+                result.case_no,
+                PERSONAL_FIELDS,
+                f"{purpose.strip()} (hotline audit timeline)",
+            )
+        else:
             result = masked(result)
         mismatches = crosscheck(result, session_factory(make_engine(resolved))) if check else None
     document = render(result, mismatches, output_format)

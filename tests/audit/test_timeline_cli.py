@@ -11,6 +11,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.access_log import access_entries
 from audit.archive_store import load_archive
 from tests.audit.timeline_support import NAME, PHONE, sessions
 from tests.cli.runner import Hotline, hotline_runner
@@ -28,7 +29,9 @@ async def closed_case(client: Client) -> str:
     return case.case_no
 
 
-async def test_text_timeline_of_a_closed_case(hotline: Hotline, client: Client) -> None:
+async def test_text_timeline_of_a_closed_case(
+    hotline: Hotline, client: Client, database_url: str
+) -> None:
     case_no = await closed_case(client)
     result = await hotline("audit", "timeline", case_no)
     assert result.returncode == 0, result.stderr
@@ -39,8 +42,17 @@ async def test_text_timeline_of_a_closed_case(hotline: Hotline, client: Client) 
     assert "handling deadline computed: due" in out
     assert "cross-check with the database: clean" in out
     assert PHONE not in out and NAME not in out and "138****1234" in out
-    personal = await hotline("audit", "timeline", case_no, "--personal")
+    unexplained = await hotline("audit", "timeline", case_no, "--personal")
+    assert unexplained.returncode == 2
+    assert "--personal needs --by USER and --purpose WHY" in unexplained.stderr
+    personal = await hotline(
+        "audit", "timeline", case_no, "--personal", "--by", "aud-1", "--purpose", "复核投诉"
+    )
     assert personal.returncode == 0 and PHONE in personal.stdout and NAME in personal.stdout
+    [entry] = access_entries(sessions(database_url), case_no=case_no)
+    assert (entry.user_id, entry.role, entry.action) == ("aud-1", "auditor", "view")
+    assert entry.purpose == "复核投诉 (hotline audit timeline)"
+    assert entry.fields == ["caller.name", "caller.phones", "location.address"]
 
 
 async def test_json_and_html_outputs(hotline: Hotline, client: Client, tmp_path: Path) -> None:
