@@ -24,6 +24,7 @@ from audit.sources import HistoryNotFoundError, LoadedHistory
 
 CHUNK = 8  # histories per replay worker run
 CHUNKS_IN_FLIGHT_PER_JOB = 2
+HISTORIES_PER_PROCESS = 100
 
 
 @dataclass
@@ -52,8 +53,9 @@ class ReplaySummary:
             self.replayed += 1
 
     def plain(self) -> str:
+        noun = "history" if self.total == 1 else "histories"
         return (
-            f"{self.total} histories in {self.seconds:.1f} s ({self.rate:.1f} histories/s): "
+            f"{self.total} {noun} in {self.seconds:.1f} s ({self.rate:.1f} histories/s): "
             f"{self.replayed} replay, {len(self.diverged)} diverge, {len(self.failed)} failed"
         )
 
@@ -63,10 +65,13 @@ async def replay_all(
     fetch: Callable[[str], Awaitable[LoadedHistory]],
     jobs: int,
     on_outcome: Callable[[ReplayOutcome], None] = lambda _: None,
+    histories_per_process: int = HISTORIES_PER_PROCESS,
 ) -> ReplaySummary:
     """Fetch and replay the history of every key (case number) in `jobs` worker processes."""
     summary = ReplaySummary()
     started = time.perf_counter()
+    # A worker process costs seconds to start: one per `histories_per_process` at most.
+    jobs = min(jobs, max(1, len(keys) // histories_per_process))
     loop = asyncio.get_running_loop()
     window = asyncio.Semaphore(max(jobs, 1) * CHUNKS_IN_FLIGHT_PER_JOB)
 

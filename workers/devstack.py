@@ -210,7 +210,7 @@ def _next_steps(config: DevStackConfig) -> str:
     return f"""
 hotline12345 is running
   Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
-  Temporal UI  http://{server.ip}:{server.ui_port}  (decodes payloads via {codec_endpoint(config)})
+  Temporal UI  http://{server.ip}:{server.ui_port}  (codec: {codec_endpoint(config)})
   HTTP API     http://{config.api.host}:{config.api.port}  (OpenAPI: /docs)
   app database {config.app_database_url}
 

@@ -12,7 +12,15 @@ from temporalio.worker import Replayer
 
 from activities.db import make_engine, session_factory
 from audit.replay import case_replayer, replay_history
-from audit.sources import HistoryNotFoundError, Source, from_archive, from_engine, from_file
+from audit.replay_all import replay_all
+from audit.sources import (
+    HistoryNotFoundError,
+    LoadedHistory,
+    Source,
+    from_archive,
+    from_engine,
+    from_file,
+)
 from tests.cli.runner import Hotline, hotline_runner
 from tests.replay.archived import archived_case
 from tests.replay.broken_workflow import TimerBeforeDispatchWorkflow
@@ -155,3 +163,28 @@ async def test_cli_replays_from_the_archive(hotline: Hotline, client: Client) ->
     assert many.returncode == 0, many.stderr
     document = json.loads(many.stdout)
     assert document["total"] >= 1 and not document["diverged"] and not document["failed"]
+
+
+async def test_replay_all_in_worker_processes(client: Client) -> None:
+    keys = []
+    for _ in range(3):
+        case = intake()
+        await drive_to_closure(await start(client, case))
+        keys.append(case.case_no)
+    seen: list[str] = []
+
+    async def fetch(key: str) -> LoadedHistory:
+        return await from_engine(client, key)
+
+    summary = await replay_all(
+        [*keys, "GY20000101-000009"],
+        fetch,
+        jobs=2,
+        on_outcome=lambda outcome: seen.append(outcome.workflow_id),
+        histories_per_process=1,
+    )
+    assert (summary.total, summary.replayed, len(summary.diverged)) == (4, 3, 0)
+    [missing] = summary.failed
+    assert "no history for case GY20000101-000009" in (missing.error or "")
+    assert sorted(seen) == sorted([*(f"case-{k}" for k in keys), "GY20000101-000009"])
+    assert summary.rate > 0 and "4 histories in" in summary.plain()
