@@ -47,6 +47,7 @@ class Action(StrEnum):
     MANAGE_CATALOGUE = "manage_catalogue"
     MANAGE_USERS = "manage_users"
     MANAGE_CALENDAR = "manage_calendar"
+    MANAGE_PHRASES = "manage_phrases"
     READ_ACCESS_LOG = "read_access_log"
 
 
@@ -115,6 +116,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.MANAGE_CATALOGUE,
                 Action.MANAGE_USERS,
                 Action.MANAGE_CALENDAR,
+                Action.MANAGE_PHRASES,
                 Action.READ_CASE,
                 Action.LIST_CASES,
                 Action.READ_ACCESS_LOG,

@@ -43,7 +43,7 @@ token_app = typer.Typer(
 
 
 @contextmanager
-def _admin_errors(url: str) -> Iterator[None]:
+def admin_errors(url: str) -> Iterator[None]:
     """`cli_errors`, plus a refused value (unknown user, duplicate id...) as bad input."""
     with cli_errors(url):
         try:
@@ -60,19 +60,19 @@ def _check_role(value: str) -> str:
     return value
 
 
-def _resolve(url: str | None) -> str:
+def resolve_url(url: str | None) -> str:
     from activities.db import database_url, normalise_url
 
     return normalise_url(url) if url else database_url()
 
 
-def _sessions(url: str) -> SessionFactory:
+def sessions_for(url: str) -> SessionFactory:
     from activities.db import make_engine, session_factory
 
     return session_factory(make_engine(url))
 
 
-def _emit_json(items: Sequence[BaseModel]) -> None:
+def emit_json(items: Sequence[BaseModel]) -> None:
     payload = [item.model_dump(mode="json") for item in items]
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
@@ -103,9 +103,9 @@ def user_add(
     """Create an active user."""
     from api.tokens import add_user
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        user = add_user(_sessions(resolved), user_id, name, role, department)
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        user = add_user(sessions_for(resolved), user_id, name, role, department)
     where = f" of {user.department}" if user.department else ""
     typer.echo(f"user {user.id} added: {user.role}{where}")
 
@@ -115,11 +115,11 @@ def user_list(as_json: AsJson = False, url: DatabaseUrl = None) -> None:
     """List every user, active or not."""
     from api.tokens import list_users
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        users = list_users(_sessions(resolved))
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        users = list_users(sessions_for(resolved))
     if as_json:
-        _emit_json(users)
+        emit_json(users)
         return
     if not users:
         typer.echo("no users")
@@ -139,9 +139,9 @@ def user_deactivate(
     """Deactivate a user: every token of theirs stops working at once."""
     from api.tokens import deactivate_user
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        changed = deactivate_user(_sessions(resolved), user_id)
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        changed = deactivate_user(sessions_for(resolved), user_id)
     typer.echo(f"user {user_id} deactivated" if changed else f"user {user_id} already inactive")
 
 
@@ -159,9 +159,9 @@ def token_issue(
     """
     from api.tokens import issue_token
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        issued = issue_token(_sessions(resolved), user_id)
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        issued = issue_token(sessions_for(resolved), user_id)
     typer.echo(f"token {issued.token_id} issued for user {user_id}", err=True)
     typer.echo(
         "warning: the token is shown only once and cannot be recovered; store it now",
@@ -180,9 +180,9 @@ def token_revoke(
     """Revoke a token: it stops working (on other API processes within a minute at most)."""
     from api.tokens import get_token, revoke_token
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        sessions = _sessions(resolved)
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        sessions = sessions_for(resolved)
         if revoke_token(sessions, token_id):
             typer.echo(f"token {token_id} revoked")
             return
@@ -200,11 +200,11 @@ def token_list(
     """List tokens (ids and dates, never secrets), revoked ones included."""
     from api.tokens import list_tokens
 
-    resolved = _resolve(url)
-    with _admin_errors(resolved):
-        tokens = list_tokens(_sessions(resolved), user)
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        tokens = list_tokens(sessions_for(resolved), user)
     if as_json:
-        _emit_json(tokens)
+        emit_json(tokens)
         return
     if not tokens:
         typer.echo("no tokens")

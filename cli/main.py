@@ -10,6 +10,7 @@ hotline user add|list|deactivate  users of the HTTP API, one role each
 hotline token issue|list|revoke   their bearer tokens (a token is shown only once)
 hotline keys init|rotate|list     the key ring that encrypts every stored payload
 hotline audit replay|timeline|verify  replay, read and verify case histories
+hotline phrases list|set|history|check  service phrases and the wording check
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cli.audit import audit_app
 from cli.case_commands import case_app
 from cli.keys import keys_app
 from cli.options import By, CaseNo, DatabaseUrl
+from cli.phrases import phrases_app
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
 from models.commands import Escalate
 from services import cases
@@ -74,6 +76,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(phrases_app, name="phrases")
 
 
 @app.command()

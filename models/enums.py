@@ -132,3 +132,17 @@ class ClockStage(StrEnum):
     WARNED = "warned"  # 预警 yellow
     OVERDUE = "overdue"  # 超期 red, level 1
     LEVEL2 = "level2"  # still overdue 5 working days later
+
+
+class Situation(StrEnum):
+    """When a service phrase is used (domain §10); FORBIDDEN lists what must never be said."""
+
+    GREETING = "greeting"
+    ADDRESSING = "addressing"
+    CONFIRM = "confirm"
+    HOLD = "hold"
+    SILENT_LINE = "silent_line"
+    DISPATCH = "dispatch"
+    CALLBACK = "callback"
+    CLOSING = "closing"
+    FORBIDDEN = "forbidden"

@@ -32,6 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
+from models.enums import Situation
+
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -51,6 +53,7 @@ USER_ROLES: tuple[str, ...] = (
 )
 """The values of `api.auth.Role` (a test keeps the two in step)."""
 ACCESS_ACTIONS: tuple[str, ...] = ("view", "export")
+PHRASE_SITUATIONS: tuple[str, ...] = tuple(situation.value for situation in Situation)
 
 # Codes and ids, sized once here.
 CASE_NO = 32
@@ -386,3 +389,24 @@ class CalendarYearRow(Base):
     workdays: Mapped[list[str]] = mapped_column(json_type())
     updated_by: Mapped[str] = mapped_column(String(NAME))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PhraseRow(Base):
+    """One version of one service phrase (domain §10); every edit adds a version, none is lost.
+
+    The current wording of (situation, key) is its highest version.
+    """
+
+    __tablename__ = "service_phrases"
+    __table_args__ = (
+        UniqueConstraint("situation", "key", "version"),
+        CheckConstraint(_in("situation", PHRASE_SITUATIONS), name="situation"),
+    )
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    situation: Mapped[str] = mapped_column(String(CODE))
+    key: Mapped[str] = mapped_column(String(CODE))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(USER_ID))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -47,6 +47,7 @@ EXPECTED: dict[Role, set[str]] = {
         "manage_catalogue",
         "manage_users",
         "manage_calendar",
+        "manage_phrases",
         "read_case",
         "list_cases",
         "read_access_log",
