@@ -9,7 +9,8 @@ A file may be our own export (`WorkflowHistory.to_json`) or the stock CLI's
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -87,3 +88,41 @@ def from_file(path: Path, case_no: str | None = None) -> LoadedHistory:
     if not history.events:
         raise HistoryNotFoundError(f"{path}: the history has no events")
     return LoadedHistory(history, Source.FILE, str(path))
+
+
+def needs_engine(source: Source | None) -> bool:
+    """Whether loading from `source` talks to Temporal (None: the engine, then the archive)."""
+    return source is None or source is Source.ENGINE
+
+
+async def load_history(
+    case_no: str | None,
+    source: Source | None,
+    file: Path | None,
+    sessions: Callable[[], SessionFactory],
+    client: Client | None,
+) -> LoadedHistory:
+    """The history of a case (or of `file`) from `source`; None: the engine, else the archive.
+
+    `client` is needed only when `needs_engine(source)`; `sessions` is called only when the
+    archive is read.
+    """
+    if source is Source.FILE:
+        assert file is not None
+        return from_file(file, case_no)
+    assert case_no is not None
+    if source is Source.ARCHIVE:
+        return from_archive(sessions(), case_no)
+    assert client is not None
+    try:
+        return await from_engine(client, case_no)
+    except HistoryNotFoundError:
+        if source is Source.ENGINE:
+            raise
+    try:
+        archived = from_archive(sessions(), case_no)
+    except HistoryNotFoundError:
+        raise HistoryNotFoundError(
+            f"no history of case {case_no}: neither the engine nor the archive has it"
+        ) from None
+    return replace(archived, origin=f"{archived.origin} (the engine no longer has the case)")

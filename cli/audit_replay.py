@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,9 +28,10 @@ from audit.sources import (
     Source,
     from_archive,
     from_engine,
-    from_file,
+    load_history,
+    needs_engine,
 )
-from cli.options import DatabaseUrl, check_case_no
+from cli.options import DatabaseUrl, check_case_no, check_source
 from cli.runtime import (
     EXIT_REFUSED,
     InvalidOptionsError,
@@ -116,50 +117,41 @@ def _check(
     file: Path | None,
     all_cases: bool,
     status: CaseStatus | None,
-) -> Source:
+) -> Source | None:
+    """The source to replay from; None: the engine, then the archive."""
     if case_no is not None:
         check_case_no(case_no)
-    if file is not None:
-        if all_cases or (source not in (None, Source.FILE)):
-            raise InvalidOptionsError("--file replays one file; it takes no --all or --source")
-        return Source.FILE
-    if source is Source.FILE:
-        raise InvalidOptionsError("--source file needs --file PATH")
+    if file is not None and all_cases:
+        raise InvalidOptionsError("--file replays one file; it takes no --all or --source")
+    chosen = check_source(source, file)
+    if chosen is Source.FILE:
+        return chosen
     if all_cases == (case_no is not None):
         raise InvalidOptionsError("give one case number, --file PATH, or --all")
-    if status is not None and (not all_cases or source is Source.ARCHIVE):
+    if status is not None and (not all_cases or chosen is Source.ARCHIVE):
         raise InvalidOptionsError("--status filters --all on the engine (the archive is closed)")
-    return source or Source.ENGINE
+    return chosen
 
 
 def _replay_one(
-    source: Source, case_no: str | None, file: Path | None, url: str | None
+    source: Source | None, case_no: str | None, file: Path | None, url: str | None
 ) -> ReplayOutcome:
-    if source is Source.FILE:
-        assert file is not None
-        loaded = _or_fail(lambda: from_file(file, case_no))
-        return _run(replay_history(loaded.history))
-    assert case_no is not None
-    if source is Source.ARCHIVE:
-        loaded = _or_fail(lambda: from_archive(_sessions(url), case_no))
-        return _run(replay_history(loaded.history))
-
-    async def from_engine_or_archive(client: Client, _settings: TemporalSettings) -> ReplayOutcome:
-        try:
-            loaded = await from_engine(client, case_no)
-        except HistoryNotFoundError:
-            loaded = from_archive(_sessions(url), case_no)
-            typer.echo(f"(the engine no longer has {case_no}; replaying the archive)", err=True)
+    async def replay(client: Client | None) -> ReplayOutcome:
+        loaded = await load_history(case_no, source, file, lambda: _sessions(url), client)
+        if source is None and loaded.source is Source.ARCHIVE:
+            typer.echo(f"(replaying the {loaded.origin})", err=True)
         return await replay_history(loaded.history)
 
     try:
-        return with_client(from_engine_or_archive)
+        if needs_engine(source):
+            return with_client(lambda client, _settings: replay(client))
+        return _run(replay(None))
     except HistoryNotFoundError as err:
         raise fail(str(err), EXIT_REFUSED) from None
 
 
 def _replay_many(
-    source: Source,
+    source: Source | None,
     since: datetime | None,
     until: datetime | None,
     status: CaseStatus | None,
@@ -182,7 +174,9 @@ def _replay_many(
     async def on_engine(client: Client, _settings: TemporalSettings) -> ReplaySummary:
         keys = [
             execution.id.removeprefix("case-")
-            async for execution in client.list_workflows(_engine_query(since, until, status))
+            async for execution in client.list_workflows(
+                _engine_query(_utc(since), _utc(until), status)
+            )
         ]
 
         async def fetch_live(key: str) -> LoadedHistory:
@@ -195,11 +189,12 @@ def _replay_many(
 
 
 def _engine_query(since: datetime | None, until: datetime | None, status: CaseStatus | None) -> str:
+    """The visibility query of --all (times already in UTC)."""
     clauses = ["WorkflowType = 'CaseWorkflow'"]
     if since is not None:
-        clauses.append(f"StartTime >= '{_iso(since)}'")
+        clauses.append(f"StartTime >= '{since.isoformat()}'")
     if until is not None:
-        clauses.append(f"StartTime < '{_iso(until)}'")
+        clauses.append(f"StartTime < '{until.isoformat()}'")
     if status is not None:
         clauses.append(f"CaseStatus = '{status.value}'")
     return " AND ".join(clauses)
@@ -250,19 +245,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _iso(value: datetime) -> str:
-    return value.replace(tzinfo=value.tzinfo or SHANGHAI).astimezone(UTC).isoformat()
-
-
 def _sessions(url: str | None) -> SessionFactory:
     return session_factory(make_engine(url or database_url()))
-
-
-def _or_fail(load: Callable[[], LoadedHistory]) -> LoadedHistory:
-    try:
-        return load()
-    except HistoryNotFoundError as err:
-        raise fail(str(err), EXIT_REFUSED) from None
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:

@@ -15,35 +15,32 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 
-from activities.db import database_url, make_engine, normalise_url, session_factory
+from activities.db import (
+    SessionFactory,
+    database_url,
+    make_engine,
+    normalise_url,
+    session_factory,
+)
 from api.access_log import record_access
 from api.auth import Principal, Role
 from audit.crosscheck import Mismatch, crosscheck
+from audit.sources import HistoryNotFoundError, Source, load_history, needs_engine
 from audit.timeline import build_timeline
 from audit.timeline_model import Timeline, TimelineError, masked
 from audit.timeline_words import local
-from cli.options import CaseNo, DatabaseUrl
+from cli.options import CaseNo, DatabaseUrl, check_source
 from cli.runtime import EXIT_REFUSED, InvalidOptionsError, cli_errors, fail, with_client
 from models.privacy import PERSONAL_FIELDS
-from workers.config import TemporalSettings
-
-if TYPE_CHECKING:
-    from audit.sources import LoadedHistory
 
 EXIT_MISMATCH = 1
 NONE = "-"
-
-
-class HistorySource(StrEnum):
-    ENGINE = "engine"
-    ARCHIVE = "archive"
-    FILE = "file"
 
 
 class Format(StrEnum):
@@ -52,14 +49,10 @@ class Format(StrEnum):
     HTML = "html"
 
 
-class _NotFoundError(LookupError):
-    """No source holds the case's history (the message says which were asked)."""
-
-
 def timeline(
     case_no: CaseNo,
     source: Annotated[
-        HistorySource | None,
+        Source | None,
         typer.Option(
             "--source",
             help="where the history comes from (default: engine, then the archive when the "
@@ -114,12 +107,12 @@ def timeline(
     """
     resolved = normalise_url(url) if url else database_url()
     with cli_errors(resolved):
-        chosen = _check(source, file)
+        chosen = check_source(source, file)
         if personal and not (by and by.strip() and purpose and purpose.strip()):
             raise InvalidOptionsError("--personal needs --by USER and --purpose WHY")
         try:
             result = _load_and_build(chosen, case_no, file, resolved)
-        except (_NotFoundError, TimelineError) as err:
+        except (HistoryNotFoundError, TimelineError) as err:
             raise fail(str(err), EXIT_REFUSED) from None
         if personal:
             assert by is not None and purpose is not None
@@ -144,67 +137,19 @@ def timeline(
         raise typer.Exit(EXIT_MISMATCH)
 
 
-def _check(source: HistorySource | None, file: Path | None) -> HistorySource | None:
-    if file is not None:
-        if source not in (None, HistorySource.FILE):
-            raise InvalidOptionsError("--file reads a history file; it takes no other --source")
-        return HistorySource.FILE
-    if source is HistorySource.FILE:
-        raise InvalidOptionsError("--source file needs --file PATH")
-    return source  # None: the engine, then the archive
+def _load_and_build(source: Source | None, case_no: str, file: Path | None, url: str) -> Timeline:
+    def sessions() -> SessionFactory:
+        return session_factory(make_engine(url))
 
+    async def load(client: Client | None) -> Timeline:
+        loaded = await load_history(case_no, source, file, sessions, client)
+        result = await build_timeline(loaded.history)
+        result.origin = loaded.origin
+        return result
 
-def _load_and_build(
-    source: HistorySource | None, case_no: str, file: Path | None, url: str
-) -> Timeline:
-    # Imported here: the archive store and its tables are needed only when a history is read.
-    from audit import sources
-
-    def found(loaded: LoadedHistory) -> tuple[WorkflowHistory, str]:
-        return loaded.history, loaded.origin
-
-    def from_archive() -> tuple[WorkflowHistory, str]:
-        try:
-            return found(sources.from_archive(session_factory(make_engine(url)), case_no))
-        except sources.HistoryNotFoundError as err:
-            raise _NotFoundError(str(err)) from None
-
-    if source is HistorySource.FILE:
-        assert file is not None
-        try:
-            history, origin = found(sources.from_file(file, case_no))
-        except sources.HistoryNotFoundError as err:
-            raise _NotFoundError(str(err)) from None
-        return _build(history, origin)
-    if source is HistorySource.ARCHIVE:
-        return _build(*from_archive())
-
-    async def on_engine(client: Client, _settings: TemporalSettings) -> Timeline:
-        try:
-            history, origin = found(await sources.from_engine(client, case_no))
-        except sources.HistoryNotFoundError as err:
-            if source is HistorySource.ENGINE:
-                raise _NotFoundError(str(err)) from None
-            try:
-                history, origin = from_archive()
-            except _NotFoundError:
-                raise _NotFoundError(
-                    f"no history of case {case_no}: neither the engine nor the archive has it"
-                ) from None
-            origin += " (the engine no longer has the case)"
-        return await _built(history, origin)
-
-    return with_client(on_engine)
-
-
-def _build(history: WorkflowHistory, origin: str) -> Timeline:
-    return asyncio.run(_built(history, origin))
-
-
-async def _built(history: WorkflowHistory, origin: str) -> Timeline:
-    result = await build_timeline(history)
-    result.origin = origin
-    return result
+    if needs_engine(source):
+        return with_client(lambda client, _settings: load(client))
+    return asyncio.run(load(None))
 
 
 # ---- rendering ---------------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from audit.sources import Source
+from cli.runtime import InvalidOptionsError
 from models.intake import CASE_NO_PATTERN
 
 _CASE_NO = re.compile(CASE_NO_PATTERN)
@@ -46,3 +49,14 @@ DatabaseUrl = Annotated[
         help="database URL (default: $DATABASE_URL or .hotline/hotline.db)",
     ),
 ]
+
+
+def check_source(source: Source | None, file: Path | None) -> Source | None:
+    """The history source the options name: file with --file; None means engine, then archive."""
+    if file is not None:
+        if source not in (None, Source.FILE):
+            raise InvalidOptionsError("--file reads a history file; it takes no other --source")
+        return Source.FILE
+    if source is Source.FILE:
+        raise InvalidOptionsError("--source file needs --file PATH")
+    return source

@@ -115,23 +115,23 @@ def limit_for(
     complex_case: bool,
     edition: int = FIRST_EDITION,
 ) -> Limit:
-    """The limit of one step for one case, under the edition of the table the case started with."""
-    step_limits = {s: dict(by_urgency) for s, by_urgency in STEP_LIMITS.items()}
-    handling_normal = dict(HANDLING_NORMAL)
-    for amendment in AMENDMENTS:
+    """The limit of one step for one case, under the edition of the table the case started with.
+
+    The newest amendment up to `edition` that names the limit wins; otherwise the table above.
+    """
+    handling = step in (Step.HANDLING, Step.ASSIST_INPUT)
+    if handling and urgency is not Urgency.NORMAL:
+        return HANDLING_URGENT[urgency]
+    if handling and complex_case:
+        return HANDLING_COMPLEX
+    for amendment in reversed(AMENDMENTS):
         if amendment.edition > edition:
-            break
-        for amended_step, by_urgency in amendment.step_limits.items():
-            step_limits[amended_step].update(by_urgency)
-        handling_normal.update(amendment.handling_normal)
-    if step in (Step.HANDLING, Step.ASSIST_INPUT):
-        if urgency is not Urgency.NORMAL:
-            return HANDLING_URGENT[urgency]
-        if complex_case:
-            return HANDLING_COMPLEX
-        return handling_normal[case_type]
-    return step_limits[step][urgency]
-
-
-def latest_edition() -> int:
-    return AMENDMENTS[-1].edition if AMENDMENTS else FIRST_EDITION
+            continue
+        amended = (
+            amendment.handling_normal.get(case_type)
+            if handling
+            else amendment.step_limits.get(step, {}).get(urgency)
+        )
+        if amended is not None:
+            return amended
+    return HANDLING_NORMAL[case_type] if handling else STEP_LIMITS[step][urgency]

@@ -121,7 +121,8 @@ async def test_cli_replays_one_case_and_reports_a_missing_one(
     assert f"case-{closed_case}: replays (" in done.stdout
     missing = await hotline("audit", "replay", "GY20000101-000001")
     assert missing.returncode == 1
-    assert "no history for case GY20000101-000001" in missing.stderr
+    reason = "no history of case GY20000101-000001: neither the engine nor the archive has it"
+    assert reason in missing.stderr
     assert "Traceback" not in missing.stderr
 
 

@@ -71,3 +71,11 @@ def test_the_main_help_lists_the_keys_commands() -> None:
     result = hotline("--help")
     assert result.returncode == 0
     assert "keys" in result.stdout
+
+
+def test_a_missing_key_ring_is_named_and_exits_3(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "codec-keys.json"
+    result = hotline("case", "show", "GY20261128-000001", keys=missing)
+    assert result.returncode == 3, result.stderr
+    assert f"codec key ring {missing} does not exist" in result.stderr
+    assert "hotline keys init" in result.stderr
