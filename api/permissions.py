@@ -49,6 +49,11 @@ class Action(StrEnum):
     MANAGE_CALENDAR = "manage_calendar"
     MANAGE_PHRASES = "manage_phrases"
     READ_ACCESS_LOG = "read_access_log"
+    # knowledge base
+    READ_KNOWLEDGE = "read_knowledge"  # published articles, search
+    SUBMIT_ARTICLE = "submit_article"  # a department: its own articles only
+    REVIEW_ARTICLE = "review_article"  # the centre: approve or reject, flags, suggestions
+    TRANSFER_ARTICLES = "transfer_articles"  # bulk import and full export
 
 
 READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
@@ -59,11 +64,17 @@ READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
         Action.EXPORT,
         Action.DECODE_PAYLOADS,
         Action.READ_ACCESS_LOG,
+        Action.READ_KNOWLEDGE,
     }
 )
 """Actions that change nothing (an export is logged, but changes no case)."""
 
-_READ = (Action.READ_CASE, Action.LIST_CASES, Action.READ_PERSONAL_DATA)
+_READ = (
+    Action.READ_CASE,
+    Action.LIST_CASES,
+    Action.READ_PERSONAL_DATA,
+    Action.READ_KNOWLEDGE,
+)
 
 PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
     {
@@ -100,11 +111,19 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.ASSIST_INPUT,
                 Action.REPLY,
                 Action.NOTE,
+                Action.SUBMIT_ARTICLE,
                 *_READ,
             }
         ),
         Role.SUPERVISOR: frozenset(
-            {Action.ESCALATE, Action.URGE, Action.NOTE, Action.DECODE_PAYLOADS, *_READ}
+            {
+                Action.ESCALATE,
+                Action.URGE,
+                Action.NOTE,
+                Action.DECODE_PAYLOADS,
+                Action.REVIEW_ARTICLE,
+                *_READ,
+            }
         ),
         # Reads everything, changes nothing.
         Role.AUDITOR: frozenset(
@@ -117,6 +136,10 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.MANAGE_USERS,
                 Action.MANAGE_CALENDAR,
                 Action.MANAGE_PHRASES,
+                Action.SUBMIT_ARTICLE,
+                Action.REVIEW_ARTICLE,
+                Action.TRANSFER_ARTICLES,
+                Action.READ_KNOWLEDGE,
                 Action.READ_CASE,
                 Action.LIST_CASES,
                 Action.READ_ACCESS_LOG,

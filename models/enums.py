@@ -146,3 +146,48 @@ class Situation(StrEnum):
     CALLBACK = "callback"
     CLOSING = "closing"
     FORBIDDEN = "forbidden"
+
+
+class MaterialType(StrEnum):
+    """What kind of material a knowledge article is (domain §8)."""
+
+    SERVICE_GUIDE = "service_guide"  # 办事指南
+    LAW_REGULATION = "law_regulation"  # 法律法规
+    HOT_QA = "hot_qa"  # 热点问答
+    DAILY_CONSULTATION = "daily_consultation"  # 日常咨询
+    NOTICE = "notice"  # 通知公告
+    BUSINESS_GUIDANCE = "business_guidance"  # 业务指导
+
+
+class ArticleStatus(StrEnum):
+    """Where a knowledge article stands; only PUBLISHED articles are found by search."""
+
+    PENDING = "pending"  # submitted, never published yet: awaiting the centre's review
+    PUBLISHED = "published"  # an approved version is in force (an update may be pending)
+    REJECTED = "rejected"  # its only submission was rejected; the department may resubmit
+    WITHDRAWN = "withdrawn"  # expired or taken back: kept with its versions, not searchable
+
+
+class VersionState(StrEnum):
+    """The centre's decision on one submitted version of an article."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a later version was submitted before this one was decided
+
+
+class FlagReason(StrEnum):
+    """Why an article needs its owner's attention."""
+
+    STALE = "stale"  # past its review-by date (weekly sweep)
+    DISSATISFIED = "dissatisfied"  # a citizen was dissatisfied with a direct answer that used it
+    EXPIRED = "expired"  # past its expiry date: withdrawn from search
+
+
+class SuggestionState(StrEnum):
+    """A suggestion to turn a department's consultation reply into knowledge."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"

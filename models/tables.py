@@ -410,3 +410,9 @@ class PhraseRow(Base):
     text: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(USER_ID))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# The knowledge base's tables live in their own modules; importing them here puts them on
+# `Base.metadata` for the migrations and the schema tests.
+from models import knowledge_tables as knowledge_tables  # noqa: E402
+from models import search_tables as search_tables  # noqa: E402

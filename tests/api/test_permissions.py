@@ -15,7 +15,7 @@ from api.permissions import (
 )
 from models.tables import USER_ROLES
 
-READ = {"read_case", "list_cases", "read_personal_data"}
+READ = {"read_case", "list_cases", "read_personal_data", "read_knowledge"}
 
 EXPECTED: dict[Role, set[str]] = {
     Role.OPERATOR: {"intake", "withdraw", "merge", "note", "record_callback", *READ},
@@ -38,9 +38,10 @@ EXPECTED: dict[Role, set[str]] = {
         "assist_input",
         "reply",
         "note",
+        "submit_article",
         *READ,
     },
-    Role.SUPERVISOR: {"escalate", "urge", "note", "decode_payloads", *READ},
+    Role.SUPERVISOR: {"escalate", "urge", "note", "decode_payloads", "review_article", *READ},
     Role.AUDITOR: {"export", "read_access_log", "decode_payloads", *READ},
     Role.ADMIN: {
         "manage_departments",
@@ -48,6 +49,10 @@ EXPECTED: dict[Role, set[str]] = {
         "manage_users",
         "manage_calendar",
         "manage_phrases",
+        "submit_article",
+        "review_article",
+        "transfer_articles",
+        "read_knowledge",
         "read_case",
         "list_cases",
         "read_access_log",

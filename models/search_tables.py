@@ -1,0 +1,1 @@
+"""SQL tables of the knowledge base's Chinese full-text search index."""
