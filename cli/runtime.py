@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.db import database_url, safe_url
 from security.codec import PayloadDecryptionError
 from security.keys import KeyRingError
-from services.cases import CaseActionError, CaseQueryError
+from services.cases import CaseActionError, CaseQueryError, IntakeArticlesError
 from workers.client import connect
 from workers.config import TemporalSettings
 
@@ -109,7 +109,7 @@ def cli_errors(database: str | None = None) -> Iterator[None]:
         for line in validation_lines(err):
             typer.echo(line, err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    except (InvalidOptionsError, CaseQueryError) as err:
+    except (InvalidOptionsError, CaseQueryError, IntakeArticlesError) as err:
         raise fail(str(err), EXIT_USAGE) from None
     except CaseActionError as err:
         raise fail(f"refused: {err}", EXIT_REFUSED) from None

@@ -183,6 +183,7 @@ class FlagReason(StrEnum):
     STALE = "stale"  # past its review-by date (weekly sweep)
     DISSATISFIED = "dissatisfied"  # a citizen was dissatisfied with a direct answer that used it
     EXPIRED = "expired"  # past its expiry date: withdrawn from search
+    WITHDRAWN = "withdrawn"  # taken out of search by the centre, with its reason
 
 
 class SuggestionState(StrEnum):

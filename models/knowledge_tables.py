@@ -11,7 +11,6 @@ The search index is in `models.search_tables`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -191,24 +190,18 @@ class AnswerEvaluationRow(Base):
 
 
 class SuggestionRow(Base):
-    """After a consultation case closes on a department's reply: make or update an article."""
+    """The centre's decision on the suggestion to make or update an article from a closed
+    consultation case's reply (open suggestions are the closed cases without a row here)."""
 
     __tablename__ = "kb_suggestions"
     __table_args__ = (
-        UniqueConstraint("case_no"),
         CheckConstraint(_in("state", SUGGESTION_STATES), name="state"),
         Index(None, "department", "state"),
     )
 
-    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
-    case_no: Mapped[str] = mapped_column(String(CASE_NO))
+    case_no: Mapped[str] = mapped_column(String(CASE_NO), primary_key=True)
     department: Mapped[str] = mapped_column(String(DEPARTMENT_ID))
-    category: Mapped[str] = mapped_column(String(255))
-    title: Mapped[str] = mapped_column(Text)
-    reply: Mapped[str] = mapped_column(Text)
-    similar_articles: Mapped[list[Any]] = mapped_column(json_type())
     state: Mapped[str] = mapped_column(String(CODE))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    decided_by: Mapped[str | None] = mapped_column(String(USER_ID))
-    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    article_id: Mapped[int | None] = mapped_column(big_id())
+    decided_by: Mapped[str] = mapped_column(String(USER_ID))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    article_id: Mapped[int | None] = mapped_column(big_id(), ForeignKey("kb_articles.id"))

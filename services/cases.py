@@ -36,10 +36,11 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.db import SessionFactory
 from activities.store import allocate_case_no, retrieval_code
+from knowledge.articles import unpublished_references
 from models import search_attributes as sa
 from models.commands import Escalate
 from models.enums import CaseStatus, CaseType, Urgency
-from models.intake import CaseIntake, IntakeRecord
+from models.intake import CaseIntake, DirectAnswer, IntakeRecord
 from models.state import CaseState, CaseView
 from workflows.case import CaseWorkflow, workflow_id
 from workflows.case_views import initial_search_attributes
@@ -68,6 +69,19 @@ class CaseNotFoundError(CaseActionError):
 
 class CaseClosedError(CaseActionError):
     """The case is closed: no further step."""
+
+
+class IntakeArticlesError(ValueError):
+    """A direct answer names articles that are not published in the knowledge base."""
+
+    def __init__(self, references: list[str], all_references: list[str]) -> None:
+        self.fields = [f"outcome.articles[{all_references.index(ref)}]" for ref in references]
+        listed = ", ".join(
+            f"{field}: {ref!r} is not a published article"
+            for field, ref in zip(self.fields, references, strict=True)
+        )
+        super().__init__(listed)
+        self.references = references
 
 
 class IntakeRequest(IntakeRecord):
@@ -108,6 +122,11 @@ async def open_case(
     that case is returned (no second case, no error).
     """
     now = now or datetime.now(UTC)
+    if isinstance(request.outcome, DirectAnswer) and request.outcome.articles:
+        references = request.outcome.articles
+        unknown = await asyncio.to_thread(unpublished_references, sessions, references)
+        if unknown:
+            raise IntakeArticlesError(unknown, references)
     case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
     code = await asyncio.to_thread(retrieval_code, sessions, case_no)
     intake = request.to_intake(case_no, code)

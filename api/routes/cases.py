@@ -92,6 +92,12 @@ async def intake(
         view = await case_service.open_case(
             context.client, context.sessions, request, context.task_queue
         )
+    except case_service.IntakeArticlesError as err:
+        errors = [
+            {"field": field, "rule": "published_article", "message": "not a published article"}
+            for field in err.fields
+        ]
+        raise Problem(422, str(err), errors=errors) from err
     except case_service.CaseActionError as err:
         raise Problem(409, str(err)) from err
     response.headers["Location"] = f"/cases/{view.case_no}"

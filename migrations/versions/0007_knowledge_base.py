@@ -80,43 +80,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_kb_reminders_sent_at"), "kb_reminders", ["sent_at"], unique=False)
     op.create_table(
-        "kb_suggestions",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("case_no", sa.String(length=32), nullable=False),
-        sa.Column("department", sa.String(length=64), nullable=False),
-        sa.Column("category", sa.String(length=255), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("reply", sa.Text(), nullable=False),
-        sa.Column(
-            "similar_articles",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("state", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("decided_by", sa.String(length=64), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "article_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.CheckConstraint(
-            "state IN ('open', 'accepted', 'dismissed')", name=op.f("ck_kb_suggestions_state")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_suggestions")),
-        sa.UniqueConstraint("case_no", name=op.f("uq_kb_suggestions_case_no")),
-    )
-    op.create_index(
-        op.f("ix_kb_suggestions_department_state"),
-        "kb_suggestions",
-        ["department", "state"],
-        unique=False,
-    )
-    op.create_table(
         "kb_articles",
         sa.Column(
             "id",
@@ -173,6 +136,32 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "kb_suggestions",
+        sa.Column("case_no", sa.String(length=32), nullable=False),
+        sa.Column("department", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "article_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.CheckConstraint(
+            "state IN ('open', 'accepted', 'dismissed')", name=op.f("ck_kb_suggestions_state")
+        ),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["kb_articles.id"],
+            name=op.f("fk_kb_suggestions_article_id_kb_articles"),
+        ),
+        sa.PrimaryKeyConstraint("case_no", name=op.f("pk_kb_suggestions")),
+    )
+    op.create_index(
+        op.f("ix_kb_suggestions_department_state"),
+        "kb_suggestions",
+        ["department", "state"],
+        unique=False,
+    )
+    op.create_table(
         "kb_article_flags",
         sa.Column(
             "id",
@@ -190,7 +179,7 @@ def upgrade() -> None:
         sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cleared_by", sa.String(length=64), nullable=True),
         sa.CheckConstraint(
-            "reason IN ('stale', 'dissatisfied', 'expired')",
+            "reason IN ('stale', 'dissatisfied', 'expired', 'withdrawn')",
             name=op.f("ck_kb_article_flags_reason"),
         ),
         sa.ForeignKeyConstraint(
