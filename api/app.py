@@ -11,7 +11,18 @@ from activities.db import make_engine, session_factory
 from api import problems
 from api.context import ApiContext
 from api.open311.router import router as open311_router
-from api.routes import admin, calendar, case_actions, cases, codec, phrases, public
+from api.routes import (
+    admin,
+    calendar,
+    case_actions,
+    cases,
+    codec,
+    knowledge,
+    knowledge_search,
+    knowledge_transfer,
+    phrases,
+    public,
+)
 from workers.client import connect
 from workers.config import TemporalSettings
 
@@ -43,6 +54,9 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(calendar.router)
     app.include_router(phrases.router)
+    app.include_router(knowledge_search.router)
+    app.include_router(knowledge_transfer.router)
+    app.include_router(knowledge.router)
     app.include_router(public.router)
     app.include_router(open311_router)
     app.include_router(codec.router)

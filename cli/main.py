@@ -27,6 +27,7 @@ from cli.admin import token_app, user_app
 from cli.audit import audit_app
 from cli.case_commands import case_app
 from cli.keys import keys_app
+from cli.knowledge import kb_app
 from cli.options import By, CaseNo, DatabaseUrl
 from cli.phrases import phrases_app
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
@@ -77,6 +78,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(phrases_app, name="phrases")
+app.add_typer(kb_app, name="kb")
 
 
 @app.command()

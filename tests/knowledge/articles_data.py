@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 from typing import Any
@@ -50,7 +51,5 @@ def low_income_fields(**changes: Any) -> ArticleFields:
 def forbid(sessions: SessionFactory, key: str, expression: str) -> None:
     """Put `expression` on the forbidden list (an emptied test database has no starter set)."""
     edit = PhraseEdit(situation=Situation.FORBIDDEN, key=key, text=expression, by="test")
-    try:
+    with contextlib.suppress(PhraseUnchangedError):
         set_phrase(sessions, edit)
-    except PhraseUnchangedError:
-        pass

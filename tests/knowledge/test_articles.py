@@ -14,7 +14,7 @@ from knowledge import articles as kb
 from knowledge.diff import render_plain, version_diff
 from knowledge.search import SearchQuery, search
 from models.enums import ArticleStatus, FlagReason, VersionState
-from models.knowledge import ArticleFields, Decision
+from models.knowledge import Decision
 from models.knowledge_tables import ArticleRow, ArticleVersionRow
 from tests.knowledge.articles_data import add_department, forbid, low_income_fields
 
