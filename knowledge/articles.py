@@ -170,6 +170,11 @@ def decide(
     article's open flags); rejecting keeps the reason for the department."""
     now = now or datetime.now(UTC)
     with sessions.begin() as session:
+        # The article row first, as a submission does: a decision and a superseding submission
+        # of the same article take turns instead of both succeeding.
+        _article_for_update(
+            session, article_id, missing=f"no version {version} of article {article_id}"
+        )
         row = _version(session, article_id, version)
         if row.state != VersionState.PENDING.value:
             raise ArticleConflictError(
@@ -400,10 +405,12 @@ def _new_article(session: Session, fields: ArticleFields, now: datetime) -> Arti
     return article
 
 
-def _article_for_update(session: Session, article_id: int) -> ArticleRow:
+def _article_for_update(
+    session: Session, article_id: int, missing: str | None = None
+) -> ArticleRow:
     article = session.get(ArticleRow, article_id, with_for_update=True)
     if article is None:
-        raise ArticleNotFoundError(f"no article {article_id}")
+        raise ArticleNotFoundError(missing or f"no article {article_id}")
     return article
 
 

@@ -14,14 +14,18 @@ from activities.archive import HistoryArchiver
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
 from activities.db import make_engine, session_factory
+from activities.knowledge import KnowledgeActivities
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
 from rules.calendar import WorkingCalendar
 from workers.client import connect
 from workers.config import TemporalSettings
+from workers.schedules import ensure_knowledge_sweep
 from workflows.archive import ArchiveCaseWorkflow
+from workflows.article_review import ArticleReviewWorkflow
 from workflows.case import CaseWorkflow
+from workflows.knowledge_sweep import KnowledgeSweepWorkflow
 
 log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
@@ -34,16 +38,23 @@ def build_worker(
     calendar: WorkingCalendar | None = None,
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
-    """One worker: the case workflow plus its activities, against one application database."""
+    """One worker: the case and knowledge-base workflows plus their activities, against one
+    application database."""
     sessions = session_factory(make_engine(database_url))
     source = CalendarSource(calendar or WorkingCalendar.load(), lambda: load_overrides(sessions))
     activities = CaseActivities(sessions, source)
+    knowledge = KnowledgeActivities(sessions, source)
     archiver = HistoryArchiver(client, sessions)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, ArchiveCaseWorkflow],
-        activities=[*activities.all(), *archiver.all()],
+        workflows=[
+            CaseWorkflow,
+            ArchiveCaseWorkflow,
+            ArticleReviewWorkflow,
+            KnowledgeSweepWorkflow,
+        ],
+        activities=[*activities.all(), *knowledge.all(), *archiver.all()],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
     )
 
@@ -56,6 +67,10 @@ async def run_worker(
     """Poll (and serve the API, if asked) until SIGINT or SIGTERM; then finish and stop."""
     settings = settings or TemporalSettings.from_env()
     client = await connect(settings)
+    try:
+        await ensure_knowledge_sweep(client, settings.task_queue)
+    except Exception:  # the worker still serves; the next start tries again
+        log.exception("the knowledge base's weekly sweep schedule could not be ensured")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
