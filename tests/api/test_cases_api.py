@@ -72,6 +72,31 @@ async def test_a_case_from_intake_to_closure_by_role_tokens(api: Api) -> None:
     assert actors[0].startswith("operator-") and actors[2].startswith("department-")
 
 
+async def test_a_reply_with_forbidden_wording_is_refused_and_the_case_stays(api: Api) -> None:
+    operator = api.token_for("operator")
+    market = api.token_for("department", "gy-market")
+    case_no = await open_case(api, operator)
+    await api.post(f"/cases/{case_no}/sign-off", market, department="gy-market")
+    reply = {"department": "gy-market", "result": "explained", "officer": "王科长"}
+
+    rude = await api.post(
+        f"/cases/{case_no}/reply", market, **reply, content="这个不归我们管，请找街道。"
+    )
+
+    assert rude.status_code == 422, rude.text
+    assert rude.json()["errors"][0]["field"] == "body.content"
+    assert "不归我们管" in rude.json()["detail"]
+    detail = (await api.http.get(f"/cases/{case_no}", headers=operator)).json()
+    assert detail["state"]["status"] == "handling"
+    polite = await api.post(
+        f"/cases/{case_no}/reply",
+        market,
+        **reply,
+        content="经核实，此事属街道职责，已转告街道办理。",
+    )
+    assert polite.status_code == 200, polite.text
+
+
 async def test_roles_are_held_to_the_permission_matrix(api: Api) -> None:
     operator = api.token_for("operator")
     case_no = await open_case(api, operator)
