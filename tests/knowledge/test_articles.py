@@ -3,7 +3,7 @@ withdrawal; on SQLite and PostgreSQL (`session_factory`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -260,7 +260,5 @@ def _count(sessions, table) -> int:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def _now():
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
