@@ -23,6 +23,7 @@ MAX_CATEGORY_PATH = 200
 MAX_CATEGORY_LEVELS = 6
 MAX_CATEGORY_SEGMENT = 32
 MAX_ISSUING_UNIT = 128
+KEYWORD_SEPARATORS = ";；、"
 DEPARTMENT_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 Keyword = Annotated[str, Field(min_length=1, max_length=MAX_KEYWORD)]
@@ -69,6 +70,13 @@ class ArticleFields(CleanText):
         stripped = [keyword.strip() for keyword in value]
         if any(not keyword for keyword in stripped):
             raise ValueError("a keyword is empty")
+        for keyword in stripped:
+            separator = next((c for c in KEYWORD_SEPARATORS if c in keyword), None)
+            if separator is not None:
+                raise ValueError(
+                    f"keyword {keyword!r} contains {separator!r}, which separates keywords in a "
+                    "file: give each keyword separately"
+                )
         seen: set[str] = set()
         for keyword in stripped:
             if keyword in seen:

@@ -36,6 +36,7 @@ def messages(**changes: Any) -> str:
         ({"title": ""}, "title: String should have at least 1 character"),
         ({"keywords": ["低保" * 11]}, "keywords.0: String should have at most 20 characters"),
         ({"keywords": ["低保", "低保"]}, "keyword '低保' is given twice"),
+        ({"keywords": ["低保；特困"]}, "keyword '低保；特困' contains '；'"),
         ({"keywords": ["低保"] + [f"词{i}" for i in range(20)]}, "at most 20 items"),
         ({"title": "低保", "keywords": ["低保"]}, "'低保' equals the title"),
         ({"category_path": "民政//低保"}, "category_path: Value error, has an empty level"),
