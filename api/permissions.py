@@ -54,6 +54,9 @@ class Action(StrEnum):
     SUBMIT_ARTICLE = "submit_article"  # a department: its own articles only
     REVIEW_ARTICLE = "review_article"  # the centre: approve or reject, flags, suggestions
     TRANSFER_ARTICLES = "transfer_articles"  # bulk import and full export
+    # evaluation
+    READ_EVALUATION = "read_evaluation"  # indicators, ranking, reports, the live view
+    INGEST_CALLS = "ingest_calls"  # the telephony system's call records
 
 
 READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
@@ -65,6 +68,7 @@ READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
         Action.DECODE_PAYLOADS,
         Action.READ_ACCESS_LOG,
         Action.READ_KNOWLEDGE,
+        Action.READ_EVALUATION,
     }
 )
 """Actions that change nothing (an export is logged, but changes no case)."""
@@ -99,6 +103,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.WITHDRAW,
                 Action.MERGE,
                 Action.NOTE,
+                Action.READ_EVALUATION,
                 *_READ,
             }
         ),
@@ -122,12 +127,19 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.NOTE,
                 Action.DECODE_PAYLOADS,
                 Action.REVIEW_ARTICLE,
+                Action.READ_EVALUATION,
                 *_READ,
             }
         ),
         # Reads everything, changes nothing.
         Role.AUDITOR: frozenset(
-            {*_READ, Action.EXPORT, Action.DECODE_PAYLOADS, Action.READ_ACCESS_LOG}
+            {
+                *_READ,
+                Action.EXPORT,
+                Action.DECODE_PAYLOADS,
+                Action.READ_ACCESS_LOG,
+                Action.READ_EVALUATION,
+            }
         ),
         Role.ADMIN: frozenset(
             {
@@ -140,6 +152,8 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.REVIEW_ARTICLE,
                 Action.TRANSFER_ARTICLES,
                 Action.READ_KNOWLEDGE,
+                Action.READ_EVALUATION,
+                Action.INGEST_CALLS,
                 Action.READ_CASE,
                 Action.LIST_CASES,
                 Action.READ_ACCESS_LOG,
