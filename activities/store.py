@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from activities.db import SessionFactory
 from activities.notifications import NotificationRenderer
 from audit.chain import GENESIS, canonical, link, transition_content
+from evaluation.facts import on_transition_recorded
 from knowledge.usage import on_intake_recorded
 from models.records import Notification, Route, RouteRequest, TransitionRecord
 from models.tables import (
@@ -153,6 +154,8 @@ def record_transition(
         transitions_written = len(transition.all())
         if transitions_written and record.transition.action == "intake":
             on_intake_recorded(session, case_no, record.transition.detail, record.transition.at)
+        if transitions_written:
+            on_transition_recorded(session, record.transition)
         notifications_written = 0
         if notifications:
             outbox = session.execute(statements.notification, notifications)

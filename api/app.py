@@ -14,6 +14,7 @@ from api.open311.router import router as open311_router
 from api.routes import (
     admin,
     calendar,
+    calls,
     case_actions,
     cases,
     codec,
@@ -57,6 +58,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(knowledge_search.router)
     app.include_router(knowledge_transfer.router)
     app.include_router(knowledge.router)
+    app.include_router(calls.router)
     app.include_router(public.router)
     app.include_router(open311_router)
     app.include_router(codec.router)

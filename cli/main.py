@@ -25,6 +25,7 @@ from temporalio.client import Client
 
 from cli.admin import token_app, user_app
 from cli.audit import audit_app
+from cli.calls import calls_app
 from cli.case_commands import case_app
 from cli.keys import keys_app
 from cli.knowledge import kb_app
@@ -79,6 +80,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(phrases_app, name="phrases")
 app.add_typer(kb_app, name="kb")
+app.add_typer(calls_app, name="calls")
 
 
 @app.command()

@@ -39,7 +39,6 @@ SATISFACTION_CHECK = "satisfaction IN (" + ", ".join(f"'{v}'" for v in SATISFACT
 
 
 def upgrade() -> None:
-
     op.create_table(
         "answer_evaluations",
         sa.Column("case_no", sa.String(length=32), nullable=False),
@@ -273,7 +272,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
+    op.drop_index(op.f("ix_kb_suggestions_department_state"), table_name="kb_suggestions")
+    op.drop_table("kb_suggestions")
     op.drop_index(
         op.f("ix_kb_article_versions_state_submitted_at"), table_name="kb_article_versions"
     )
@@ -286,8 +286,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_kb_articles_department_status"), table_name="kb_articles")
     op.drop_index(op.f("ix_kb_articles_category_path"), table_name="kb_articles")
     op.drop_table("kb_articles")
-    op.drop_index(op.f("ix_kb_suggestions_department_state"), table_name="kb_suggestions")
-    op.drop_table("kb_suggestions")
     op.drop_index(op.f("ix_kb_reminders_sent_at"), table_name="kb_reminders")
     op.drop_table("kb_reminders")
     op.drop_table("answer_evaluations")
