@@ -18,6 +18,7 @@ from api.routes import (
     case_actions,
     cases,
     codec,
+    evaluation,
     knowledge,
     knowledge_search,
     knowledge_transfer,
@@ -59,6 +60,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(knowledge_transfer.router)
     app.include_router(knowledge.router)
     app.include_router(calls.router)
+    app.include_router(evaluation.router)
     app.include_router(public.router)
     app.include_router(open311_router)
     app.include_router(codec.router)

@@ -31,6 +31,7 @@ from cli.keys import keys_app
 from cli.knowledge import kb_app
 from cli.options import By, CaseNo, DatabaseUrl
 from cli.phrases import phrases_app
+from cli.report import report_command, today_command
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
 from models.commands import Escalate
 from services import cases
@@ -81,6 +82,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(phrases_app, name="phrases")
 app.add_typer(kb_app, name="kb")
 app.add_typer(calls_app, name="calls")
+app.command("report")(report_command)
+app.command("today")(today_command)
 
 
 @app.command()

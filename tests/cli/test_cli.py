@@ -178,10 +178,13 @@ async def test_bad_options_exit_2_naming_the_field(hotline: Hotline) -> None:
 
 
 async def test_other_intake_outcomes(hotline: Hotline) -> None:
+    unpublished = await hotline(
+        *intake_args("--direct-answer", "请拨打商家客服电话。", "--article", "KB-1", "--json")
+    )
+    assert unpublished.returncode == 2
+    assert "outcome.articles[0]: 'KB-1' is not a published article" in unpublished.stderr
     answered = data(
-        await hotline(
-            *intake_args("--direct-answer", "请拨打商家客服电话。", "--article", "KB-1", "--json")
-        )
+        await hotline(*intake_args("--direct-answer", "请拨打商家客服电话。", "--json"))
     )
     assert answered["closure_reason"] == "direct_answer"
     three_way = await hotline(*intake_args("--three-way", "gy-market", "--json"))
