@@ -46,7 +46,7 @@ LastDay = Annotated[
 OutputFile = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", metavar="FILE", help="the HTML report (default report-PERIOD.html, e.g. report-2026-11.html)"
+        "--output", "-o", metavar="FILE", help="the HTML report (default report-PERIOD.html)"
     ),
 ]
 CsvFile = Annotated[
