@@ -275,9 +275,7 @@ def reminders(
         typer.echo(f"{item.created_at.isoformat(timespec='minutes')} {item.subject}")
 
 
-def _submit(
-    path: Path, by: str, note: str | None, article_id: int | None, url: str | None
-) -> None:
+def _submit(path: Path, by: str, note: str | None, article_id: int | None, url: str | None) -> None:
     resolved = resolve_url(url)
     with kb_errors(resolved):
         fields = ArticleFields.model_validate(_read_article(path))
