@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from models.enums import CaseStatus
+from models.state import CaseView
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
 from security.keys import KeyRing
 from tests.workflows.cases import drive_to_closure, intake, start
@@ -182,7 +183,7 @@ async def test_a_case_started_under_the_old_key_finishes_on_a_rotated_worker(
     case = intake()
     await start(client, case, task_queue)  # intake encrypted under the old key
     async with build_worker(rotated_client, task_queue, database_url):
-        handle = rotated_client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case.case_no))
+        handle = rotated_client.get_workflow_handle(workflow_id(case.case_no), result_type=CaseView)
         await drive_to_closure(handle)
     history = await handle.fetch_history()
 
