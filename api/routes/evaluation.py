@@ -72,20 +72,28 @@ def _invalid(err: ReportInputError) -> Problem:
     )
 
 
-def _period(month: str | None, start: date | None, end: date | None) -> Period:
+def chosen_period(
+    month: MonthQuery = None, start: StartQuery = None, end: EndQuery = None
+) -> Period:
+    """The period of `month`, or of `start` and `end`; 422 naming the parameter if bad."""
     try:
         return choose_period(month, start, end)
     except ReportInputError as err:
         raise _invalid(err) from None
 
 
-def _weights(weights: str | None) -> Weights | None:
+def chosen_weights(weights: WeightsQuery = None) -> Weights | None:
+    """The ranking weights asked for (None: the defaults); 422 if they do not sum to 1."""
     if weights is None:
         return None
     try:
         return parse_weights(weights)
     except ReportInputError as err:
         raise _invalid(err) from None
+
+
+ChosenPeriod = Annotated[Period, Depends(chosen_period)]
+ChosenWeights = Annotated[Weights | None, Depends(chosen_weights)]
 
 
 async def _report(context: ApiContext, period: Period, weights: Weights | None) -> EvaluationReport:
@@ -96,22 +104,18 @@ async def _report(context: ApiContext, period: Period, weights: Weights | None) 
 async def report(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    weights: WeightsQuery = None,
+    period: ChosenPeriod,
+    weights: ChosenWeights,
 ) -> EvaluationReport:
     """Every figure of the period: indicators, breakdowns, calls, ranking, trend, type mix."""
-    return await _report(context, _period(month, start, end), _weights(weights))
+    return await _report(context, period, weights)
 
 
 @router.get("/indicators", response_model=list[IndicatorSet], responses=_INVALID)
 async def indicators(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
+    period: ChosenPeriod,
     dimension: Annotated[
         Dimension | None,
         Query(description="break down by this; without it, the whole hotline (one set)"),
@@ -119,7 +123,6 @@ async def indicators(
 ) -> list[IndicatorSet]:
     """The indicators of the period, one set per group of `dimension` (the report's
     `breakdowns`), or the whole hotline's with the call indicators (the report's `overall`)."""
-    period = _period(month, start, end)
     if dimension is None:
         return [await run_in_threadpool(overall_indicators, context.sessions, period)]
     return await run_in_threadpool(case_indicators, context.sessions, period, dimension)
@@ -129,15 +132,11 @@ async def indicators(
 async def ranking(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    weights: WeightsQuery = None,
+    period: ChosenPeriod,
+    weights: ChosenWeights,
 ) -> Ranking:
     """The departments' scores and ranks, per department class."""
-    period = _period(month, start, end)
-    chosen = _weights(weights)
-    return await run_in_threadpool(rank_departments, context.sessions, period, chosen)
+    return await run_in_threadpool(rank_departments, context.sessions, period, weights)
 
 
 @router.get("/today", response_model=TodayView)
@@ -158,14 +157,11 @@ def _attachment(period: Period, suffix: str) -> dict[str, str]:
 async def report_html(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    weights: WeightsQuery = None,
+    period: ChosenPeriod,
+    weights: ChosenWeights,
 ) -> HTMLResponse:
     """The report as one self-contained HTML page (charts inline, no script)."""
-    period = _period(month, start, end)
-    built = await _report(context, period, _weights(weights))
+    built = await _report(context, period, weights)
     names = await run_in_threadpool(department_names, context.sessions)
     page = await run_in_threadpool(render_html, built, names)
     return HTMLResponse(
@@ -182,14 +178,11 @@ async def report_html(
 async def report_csv(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    weights: WeightsQuery = None,
+    period: ChosenPeriod,
+    weights: ChosenWeights,
 ) -> Response:
     """Every figure as one long-format CSV (UTF-8 with a BOM, for Excel)."""
-    period = _period(month, start, end)
-    built = await _report(context, period, _weights(weights))
+    built = await _report(context, period, weights)
     return Response(
         render_csv(built),
         media_type="text/csv; charset=utf-8",
@@ -205,14 +198,11 @@ async def report_csv(
 async def report_xlsx(
     principal: Reader,
     context: Context,
-    month: MonthQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    weights: WeightsQuery = None,
+    period: ChosenPeriod,
+    weights: ChosenWeights,
 ) -> Response:
     """The report's tables as an Excel workbook, one sheet per table."""
-    period = _period(month, start, end)
-    built = await _report(context, period, _weights(weights))
+    built = await _report(context, period, weights)
     names = await run_in_threadpool(department_names, context.sessions)
     data = await run_in_threadpool(render_xlsx, built, names)
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers=_attachment(period, "xlsx"))

@@ -19,6 +19,7 @@ from activities.store import record_transition
 from models.knowledge_tables import ArticleRow, ArticleVersionRow
 from models.records import CaseProjection, Transition, TransitionRecord
 from models.tables import DepartmentRow
+from tests.builders import received_projection
 
 BEIJING = timezone(timedelta(hours=8))
 RENDERER = NotificationRenderer()
@@ -216,42 +217,13 @@ class CaseBuilder:
         return self._projection().status
 
     def _first(self, when: datetime) -> CaseProjection:
-        return CaseProjection(
-            case_no=self.case_no,
-            version=1,
-            status="received",
-            closure_reason=None,
+        return received_projection(
+            self.case_no,
+            when,
             channel=self.channel,
             case_type=self.case_type,
             category="城乡建设/供水",
-            urgency="normal",
-            complex=False,
             district=self.district,
-            street=None,
-            title="测试工单",
-            content="内容",
-            caller_name=None,
-            caller_phone=None,
-            confidential=False,
-            enterprise=False,
-            operator_id="op-1",
-            lead_department=None,
-            assisting_departments=[],
-            escalation_level=0,
-            overdue=False,
-            ever_overdue=False,
-            next_deadline=None,
-            received_at=when,
-            dispatched_at=None,
-            signed_at=None,
-            replied_at=None,
-            closed_at=None,
-            reopen_rounds=0,
-            callback_attempts=0,
-            satisfaction=None,
-            resolved=None,
-            merged_into=None,
-            updated_at=when,
         )
 
 
