@@ -62,9 +62,10 @@ from sqlalchemy.pool import NullPool
 
 from activities.db import SessionFactory, make_engine, normalise_url, safe_url, session_factory
 from evaluation.calls import call_summary, daily_connection_rates
+from evaluation.exports import render_csv, render_xlsx
 from evaluation.indicators import case_indicators, trend, type_mix
 from evaluation.ranking import rank_departments
-from evaluation.render import render_csv, render_html, render_xlsx
+from evaluation.render import render_html
 from evaluation.report import build_report, department_names
 from migrations.runner import upgrade
 from models.evaluation import Dimension, IndicatorSet, Period

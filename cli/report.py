@@ -85,7 +85,8 @@ def report_command(
     channel and district, the department ranking per class and the charts; --csv and --xlsx
     carry the same figures, --json prints them.
     """
-    from evaluation.render import render_csv, render_html, render_xlsx
+    from evaluation.exports import render_csv, render_xlsx
+    from evaluation.render import render_html
     from evaluation.report import (
         ReportInputError,
         build_report,

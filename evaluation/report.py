@@ -1,8 +1,8 @@
 """The evaluation report: every figure of a period in one `EvaluationReport`.
 
 `build_report` is the one place the figures are put together; the HTML, CSV and XLSX reports
-(`evaluation.render`), `hotline report` and `GET /evaluation/report` all start from its result,
-so they show the same numbers by construction.
+(`evaluation.render`, `evaluation.exports`), `hotline report` and `GET /evaluation/report` all
+start from its result, so they show the same numbers by construction.
 
 Also here: reading a period (`--month 2026-11`, or a first and a last day) and weights
 (`0.3,0.35,0.35`) from what a user typed, for the CLI and the API alike. A refused value raises

@@ -22,9 +22,10 @@ from api.auth import Principal, require
 from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import PROBLEM_JSON, Problem
+from evaluation.exports import XLSX_MEDIA_TYPE, render_csv, render_xlsx
 from evaluation.indicators import case_indicators, today_view
 from evaluation.ranking import rank_departments
-from evaluation.render import XLSX_MEDIA_TYPE, render_csv, render_html, render_xlsx
+from evaluation.render import render_html
 from evaluation.report import (
     ReportInputError,
     build_report,

@@ -16,15 +16,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from evaluation.render import (
-    CSV_COLUMNS,
-    SHEETS,
-    percent,
-    rate_text,
-    render_csv,
-    render_html,
-    render_xlsx,
-)
+from evaluation.exports import CSV_COLUMNS, SHEETS, render_csv, render_xlsx
+from evaluation.labels import percent, rate_text
+from evaluation.render import render_html
 from evaluation.report import ReportInputError, choose_period, parse_month, parse_weights
 from models.evaluation import (
     CallSummary,

@@ -27,7 +27,7 @@ from api.context import ApiContext
 from api.routes import evaluation as evaluation_routes
 from api.tokens import add_user, issue_token
 from cli.report import report_command, today_command
-from evaluation.render import XLSX_MEDIA_TYPE
+from evaluation.exports import XLSX_MEDIA_TYPE
 from evaluation.report import build_report
 from models.call_tables import CallRow
 from models.evaluation import Dimension, EvaluationReport, Period
@@ -193,7 +193,8 @@ def test_the_report_of_a_month_has_every_part_and_its_files_its_numbers(
     ranked = [score.department for c in report.ranking.classes for score in c.scores]
     assert {"gy-water", "gy-market"} <= set(ranked)
 
-    from evaluation.render import render_csv, render_html, render_xlsx
+    from evaluation.exports import render_csv, render_xlsx
+    from evaluation.render import render_html
 
     page = render_html(report)
     assert_html_carries(page, report)
