@@ -22,13 +22,8 @@ import typer
 from cli.admin import admin_errors, resolve_url, sessions_for
 from cli.options import AsJson, By, DatabaseUrl
 from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
-from knowledge.transfer import (
-    ArticleExport,
-    ImportReport,
-    TransferFormat,
-    format_for,
-    import_articles,
-)
+from knowledge.transfer import ArticleExport, ImportReport, import_articles
+from knowledge.transfer_files import TransferFormat, format_for
 from models.enums import ArticleStatus
 
 FormatOption = Annotated[

@@ -16,7 +16,8 @@ from api.auth import Principal, require
 from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import PROBLEM_JSON, Problem
-from knowledge.transfer import ArticleExport, ImportReport, TransferFormat, import_articles
+from knowledge.transfer import ArticleExport, ImportReport, import_articles
+from knowledge.transfer_files import TransferFormat
 from models.enums import ArticleStatus
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])

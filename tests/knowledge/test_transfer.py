@@ -20,18 +20,11 @@ from sqlalchemy import func, select
 from activities.db import SessionFactory, make_engine
 from activities.db import session_factory as make_sessions
 from activities.store import seed_demo
-from knowledge import transfer
+from knowledge import transfer, transfer_checks
 from knowledge.articles import submit_article
 from knowledge.search import SearchQuery, search
-from knowledge.transfer import (
-    COLUMNS,
-    MAX_BATCH,
-    ArticleExport,
-    ImportReport,
-    TransferFormat,
-    import_articles,
-    parse,
-)
+from knowledge.transfer import ArticleExport, ImportReport, import_articles
+from knowledge.transfer_files import COLUMNS, MAX_BATCH, TransferFormat, parse
 from migrations.runner import upgrade
 from models.enums import ArticleStatus, MaterialType, Situation, VersionState
 from models.knowledge import ArticleFields
@@ -151,7 +144,7 @@ def test_a_bom_or_gb18030_file_is_read_and_the_encoding_reported() -> None:
 
 def test_chinese_headers_material_names_keywords_and_dates_are_understood() -> None:
     parsed = parse(fixture("articles_zh_gb18030.csv"), CSV)
-    fields = [transfer.check_record(record).fields for record in parsed.records]
+    fields = [transfer_checks.check_record(record).fields for record in parsed.records]
     assert fields[0] == ArticleFields(
         category_path="市场监管/食品安全/投诉",
         title="食品安全投诉的受理范围",
@@ -168,7 +161,7 @@ def test_chinese_headers_material_names_keywords_and_dates_are_understood() -> N
     assert fields[1].keywords == ["出租车", "拒载"]
     assert fields[1].expires_on == date(2028, 1, 31)
     english = parse(fixture("articles.csv"), CSV)
-    first, second, third = (transfer.check_record(r).fields for r in english.records)
+    first, second, third = (transfer_checks.check_record(r).fields for r in english.records)
     assert first is not None and first.keywords == ["低保", "最低生活保障", "社会救助"]
     assert second is not None and second.keywords == ["养老保险", "缴费档次"]
     assert third is not None and (third.effective_from, third.review_by) == (
@@ -191,10 +184,10 @@ def test_json_lists_wrapped_lists_chinese_keys_and_keyword_strings() -> None:
     plain = parse(json_file([article(), article()]), JSON)
     wrapped = parse(json_file([article()], wrapped=True), JSON)
     assert ([r.line for r in plain.records], len(wrapped.records)) == ([1, 2], 1)
-    assert all(transfer.check_record(r).fields for r in [*plain.records, *wrapped.records])
+    assert all(transfer_checks.check_record(r).fields for r in [*plain.records, *wrapped.records])
     document = parse(fixture("articles.json"), JSON)
     assert (document.encoding, document.errors) == ("utf-8", [])
-    second = transfer.check_record(document.records[1]).fields
+    second = transfer_checks.check_record(document.records[1]).fields
     assert second is not None
     assert (second.title, second.material_type) == ("夜间施工噪声的投诉处理", "law_regulation")
     assert second.keywords == ["噪声", "夜间施工"]
@@ -247,7 +240,7 @@ def test_header_problems_name_the_columns_and_do_not_hide_the_rows() -> None:
     assert unknown.startswith("unknown column: expected category_path, title, content")
     assert twice == "column given twice ('title' and '标题')"
     assert missing == "required column is missing"
-    checked = [transfer.check_record(r, parsed.missing_columns) for r in parsed.records]
+    checked = [transfer_checks.check_record(r, parsed.missing_columns) for r in parsed.records]
     # The missing column is reported once, in the header, not on every row.
     assert [[(e.line, e.field) for e in c.errors] for c in checked] == [[], [(3, "department")]]
 
@@ -255,7 +248,7 @@ def test_header_problems_name_the_columns_and_do_not_hide_the_rows() -> None:
 def test_a_row_with_more_cells_than_columns_is_named() -> None:
     data = csv_file([article()]) + ",".join(article().values()).encode() + b",extra\r\n"
     parsed = parse(data, CSV)
-    checked = transfer.check_record(parsed.records[1])
+    checked = transfer_checks.check_record(parsed.records[1])
     assert [(e.line, e.field) for e in checked.errors] == [(3, None)]
     assert "has 11 cells but the header has 10 columns" in checked.errors[0].reason
 
@@ -272,7 +265,7 @@ def test_json_items_that_are_not_articles() -> None:
         ensure_ascii=False,
     ).encode()
     parsed = parse(data, JSON)
-    checked = [transfer.check_record(record) for record in parsed.records]
+    checked = [transfer_checks.check_record(record) for record in parsed.records]
     assert [[(e.line, e.field) for e in c.errors] for c in checked] == [
         [(1, None)],
         [(2, "colour")],
@@ -391,7 +384,7 @@ def test_duplicate_titles_in_the_file_and_in_the_knowledge_base(sessions: Sessio
 
 def parse_record(values: dict[str, str]) -> dict[str, Any]:
     [record] = parse(csv_file([values]), CSV).records
-    checked = transfer.check_record(record)
+    checked = transfer_checks.check_record(record)
     assert checked.fields is not None, checked.errors
     return checked.fields.model_dump()
 
@@ -430,7 +423,7 @@ def test_a_title_taken_between_the_check_and_the_write_refuses_the_batch(
 ) -> None:
     taken = article()
     assert run_import(sessions, csv_file([taken])).imported == 1
-    monkeypatch.setattr(transfer, "titles_taken", lambda *_: set())  # the check saw it free
+    monkeypatch.setattr(transfer_checks, "titles_taken", lambda *_: set())  # the check saw it free
     report = run_import(sessions, csv_file([article(), taken]))
     assert problems(report) == [(3, "title")]
     assert "another article is titled" in report.errors[0].reason

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.routes import knowledge_transfer
 from api.tokens import add_user, issue_token
-from knowledge.transfer import COLUMNS, MAX_BATCH
+from knowledge.transfer_files import COLUMNS, MAX_BATCH
 from tests.knowledge.test_transfer import article, count_articles, csv_file, fixture, json_file
 
 CSV_BODY = {"Content-Type": "text/csv"}
