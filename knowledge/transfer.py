@@ -10,7 +10,8 @@ search. At most `MAX_BATCH` articles a batch. The formats are described in
 docs/knowledge-import.md.
 
 The export writes the same columns, so an export re-imports cleanly into an empty knowledge
-base. Article contents are never logged: only counts and who imported.
+base. Article contents are never logged: only counts and who imported. Reading a file is
+`knowledge.transfer_files`, checking its articles `knowledge.transfer_checks`.
 """
 
 from __future__ import annotations
