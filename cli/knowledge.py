@@ -37,6 +37,7 @@ from knowledge.suggestions import open_suggestions
 from knowledge.usage import AnswerEvaluation, record_answer_evaluation
 from models.enums import ArticleStatus, Satisfaction
 from models.knowledge import ArticleFields, Decision
+from rules.calendar import SHANGHAI
 from workers.config import TemporalSettings
 
 kb_app = typer.Typer(
@@ -95,7 +96,11 @@ def pending(
         emit_json(versions)
         return
     for item in versions:
-        due = item.review_due.isoformat(timespec="minutes") if item.review_due else "-"
+        due = (
+            item.review_due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            if item.review_due
+            else "-"
+        )
         typer.echo(
             f"{item.article_id:>7} v{item.version:<3} due {due}  {item.department:<16} {item.title}"
         )
