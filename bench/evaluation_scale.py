@@ -4,7 +4,7 @@ report over a million cases and three million calls, against a naive per-case Py
     python -m bench.evaluation_scale [--database-url URL] [--cases 1000000] [--calls N]
                                      [--sample 50000] [--runs 3] [--refill] [--quiet]
 
-PostgreSQL by default (``postgresql://postgres@127.0.0.1:5432/hotline_h6``, created if missing
+PostgreSQL by default (``postgresql://postgres@127.0.0.1:5432/hotline_bench``, created if missing
 from the server's ``postgres`` database); a SQLite URL works too, with a smaller ``--cases``
 (e.g. ``--database-url sqlite:///evaluation-bench.db --cases 20000``). The database is migrated
 to head with ``migrations.runner.upgrade``.
@@ -73,7 +73,7 @@ from models.evaluation_tables import CaseFactsRow
 from models.tables import CaseRow
 from rules import evaluation as rules
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_h6"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
 CASE_PREFIX = "EV"
 CALL_SOURCE = "bench"
 DEPARTMENT_PREFIX = "bench-d"
