@@ -15,6 +15,7 @@ from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
 from activities.db import make_engine, session_factory
 from activities.knowledge import KnowledgeActivities
+from activities.review_rearm import ReviewRearmer
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
@@ -54,7 +55,12 @@ def build_worker(
             ArticleReviewWorkflow,
             KnowledgeSweepWorkflow,
         ],
-        activities=[*activities.all(), *knowledge.all(), *archiver.all()],
+        activities=[
+            *activities.all(),
+            *knowledge.all(),
+            *ReviewRearmer(client, sessions).all(),
+            *archiver.all(),
+        ],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
     )
 

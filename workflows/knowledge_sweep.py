@@ -4,14 +4,15 @@ Schedule (Friday 09:00 Asia/Shanghai, see `rules.knowledge` and `workers.schedul
 For the local date it runs on, it first withdraws published articles past their expiry date
 from search (flag EXPIRED, their owners told), then flags published articles past their
 review-by date (flag STALE) and sends each owning department one reminder listing them. Both
-steps are idempotent: a second run the same day writes nothing new.
+steps are idempotent: a second run the same day writes nothing new. Last, every version still
+pending gets its review workflow back if it has none running.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -25,6 +26,7 @@ SWEEP_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["ArticleError"],
 )
+REARM_PATCH = "kb-sweep-rearms-reviews"
 
 
 class SweepRequest(BaseModel):
@@ -43,6 +45,7 @@ class SweepResult(BaseModel):
     stale_reminders: int
     withdrawn_articles: list[int]
     stale_articles: list[int]
+    rearmed_reviews: list[int] = Field(default_factory=list)  # articles whose review restarted
 
 
 @workflow.defn
@@ -68,6 +71,16 @@ class KnowledgeSweepWorkflow:
             start_to_close_timeout=SWEEP_TIMEOUT,
             retry_policy=SWEEP_RETRY,
         )
+        rearmed: list[int] = []
+        # Sweeps started before this step existed replay without it.
+        if workflow.patched(REARM_PATCH):
+            rearmed = await workflow.execute_activity(
+                "kb_rearm_reviews",
+                scope,
+                result_type=list[int],
+                start_to_close_timeout=SWEEP_TIMEOUT,
+                retry_policy=SWEEP_RETRY,
+            )
         return SweepResult(
             today=scope.today,
             withdrawn=len(expired.withdrawn),
@@ -77,4 +90,5 @@ class KnowledgeSweepWorkflow:
             stale_reminders=stale.reminders,
             withdrawn_articles=expired.withdrawn,
             stale_articles=stale.stale,
+            rearmed_reviews=rearmed,
         )

@@ -14,12 +14,14 @@ from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleRange,
+    WorkflowExecutionStatus,
 )
 
 from activities.db import SessionFactory, make_engine, session_factory
 from knowledge.articles import decide, get_article, submit_article
+from knowledge.review import decide_review, review_handle
 from knowledge.sweep import expiry_event_key, stale_event_key
-from models.enums import ArticleStatus, FlagReason
+from models.enums import ArticleStatus, FlagReason, VersionState
 from models.knowledge import Decision
 from models.knowledge_tables import ArticleFlagRow, ArticleReminderRow
 from rules.calendar import SHANGHAI
@@ -171,3 +173,25 @@ async def _first_started(client: Client, schedule_id: str, timeout: float = 15.0
         if loop.time() > deadline:
             raise AssertionError(f"schedule {schedule_id} started nothing in {timeout:.0f}s")
         await asyncio.sleep(0.1)
+
+
+async def test_the_sweep_restarts_the_review_of_a_pending_version_that_has_none(
+    client: Client, sessions: SessionFactory
+) -> None:
+    owner = new_department(sessions)
+    # Saved, but its review never started (say the engine was unreachable at that moment).
+    orphan = submit_article(sessions, article_fields(owner), "liaison-1")
+    request = SweepRequest(today=date(2026, 11, 27), departments=[owner])
+
+    first = await sweep(client, request)
+
+    assert first.rearmed_reviews == [orphan.article_id]
+    review = review_handle(client, orphan.article_id, orphan.version)
+    assert (await review.describe()).status is WorkflowExecutionStatus.RUNNING
+    again = await sweep(client, request)
+    assert again.rearmed_reviews == []  # running now: left alone
+    decided = await decide_review(
+        client, orphan.article_id, orphan.version, Decision(approve=True, by="reviewer-1")
+    )
+    assert decided.state is VersionState.APPROVED
+    assert get_article(sessions, orphan.article_id).status is ArticleStatus.PUBLISHED
