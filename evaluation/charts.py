@@ -10,7 +10,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from evaluation.labels import CASE_TYPE_LABELS, NONE, class_label, percent
+from activities.notifications import CASE_TYPE_LABELS
+from evaluation.labels import NONE, class_label, percent
 from models.evaluation import (
     DailyPoint,
     DepartmentScore,

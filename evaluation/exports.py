@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from activities.notifications import CASE_TYPE_LABELS
 from evaluation.labels import (
-    CASE_TYPE_LABELS,
     DIMENSION_TITLES,
     PER_WEEK,
     class_label,

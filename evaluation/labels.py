@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from activities.notifications import CASE_TYPE_LABELS
 from models.evaluation import (
     Dimension,
     EvaluationReport,
@@ -29,15 +30,6 @@ DIMENSION_TITLES: Mapping[Dimension, tuple[str, str]] = {
     Dimension.CASE_TYPE: ("分类型", "按诉求类型"),
     Dimension.CHANNEL: ("分渠道", "按受理渠道"),
     Dimension.DISTRICT: ("分区县", "按区（县、市）"),
-}
-CASE_TYPE_LABELS: Mapping[str, str] = {
-    "consultation": "咨询",
-    "help": "求助",
-    "complaint": "投诉",
-    "report": "举报",
-    "suggestion": "建议",
-    "praise": "表扬",
-    "other": "其他",
 }
 CHANNEL_LABELS: Mapping[str, str] = {
     "phone": "电话",

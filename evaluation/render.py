@@ -18,9 +18,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from activities.notifications import CASE_TYPE_LABELS
 from evaluation.charts import cases_chart, ranking_chart, rates_chart, type_mix_chart
 from evaluation.labels import (
-    CASE_TYPE_LABELS,
     DIMENSION_TITLES,
     NONE,
     class_label,
