@@ -29,7 +29,8 @@ from models.knowledge_tables import (
     ArticleVersionRow,
 )
 from models.tables import DepartmentRow
-from services.phrases import check_wording
+from rules.phrases import find_forbidden
+from services.phrases import forbidden_expressions
 
 FIELD_NAMES: tuple[str, ...] = tuple(ArticleFields.model_fields)
 IMPORTED_NOTE = "imported"
@@ -303,7 +304,7 @@ def list_articles(
             .exists()
         )
     with sessions() as session:
-        return [_view(session, row) for row in session.scalars(query)]
+        return _views(session, session.scalars(query).all())
 
 
 def article_versions(sessions: SessionFactory, article_id: int) -> list[ArticleVersion]:
@@ -379,8 +380,9 @@ def use_counts(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
 
 
 def _refuse_forbidden_wording(sessions: SessionFactory, fields: ArticleFields) -> None:
+    forbidden = forbidden_expressions(sessions)
     for field in ("title", "content"):
-        findings = check_wording(sessions, getattr(fields, field))
+        findings = find_forbidden(getattr(fields, field), forbidden)
         if findings:
             listed = "; ".join(finding.plain() for finding in findings)
             raise ArticleRefusedError(field, f"forbidden wording: {listed}")
@@ -527,61 +529,73 @@ def _version_model(row: ArticleVersionRow) -> ArticleVersion:
 
 
 def _view(session: Session, row: ArticleRow) -> ArticleView:
-    flags = session.scalars(
-        select(ArticleFlagRow)
-        .where(ArticleFlagRow.article_id == row.id, ArticleFlagRow.cleared_at.is_(None))
-        .order_by(ArticleFlagRow.id)
-    )
-    return ArticleView(
-        id=row.id,
-        title=row.title,
-        category_path=row.category_path,
-        content=row.content,
-        issuing_unit=row.issuing_unit,
-        material_type=MaterialType(row.material_type),
-        keywords=list(row.keywords),
-        department=row.department,
-        effective_from=row.effective_from,
-        review_by=row.review_by,
-        expires_on=row.expires_on,
-        status=ArticleStatus(row.status),
-        published_version=row.published_version,
-        latest_version=row.latest_version,
-        uses=use_counts(session, [row.id]).get(row.id, 0),
-        open_flags=[
-            Flag(
-                id=flag.id,
-                reason=FlagReason(flag.reason),
-                case_no=flag.case_no,
-                detail=flag.detail,
-                raised_at=flag.raised_at,
+    return _views(session, [row])[0]
+
+
+def _views(session: Session, rows: Sequence[ArticleRow]) -> list[ArticleView]:
+    """The views of `rows`, their uses and open flags read in one query each."""
+    ids = [row.id for row in rows]
+    uses = use_counts(session, ids)
+    flags: dict[int, list[Flag]] = {article_id: [] for article_id in ids}
+    if ids:
+        for flag in session.scalars(
+            select(ArticleFlagRow)
+            .where(ArticleFlagRow.article_id.in_(ids), ArticleFlagRow.cleared_at.is_(None))
+            .order_by(ArticleFlagRow.id)
+        ):
+            flags[flag.article_id].append(
+                Flag(
+                    id=flag.id,
+                    reason=FlagReason(flag.reason),
+                    case_no=flag.case_no,
+                    detail=flag.detail,
+                    raised_at=flag.raised_at,
+                )
             )
-            for flag in flags
-        ],
-        updated_at=row.updated_at,
-    )
+    return [
+        ArticleView(
+            id=row.id,
+            title=row.title,
+            category_path=row.category_path,
+            content=row.content,
+            issuing_unit=row.issuing_unit,
+            material_type=MaterialType(row.material_type),
+            keywords=list(row.keywords),
+            department=row.department,
+            effective_from=row.effective_from,
+            review_by=row.review_by,
+            expires_on=row.expires_on,
+            status=ArticleStatus(row.status),
+            published_version=row.published_version,
+            latest_version=row.latest_version,
+            uses=uses.get(row.id, 0),
+            open_flags=flags[row.id],
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def article_id_of(reference: object) -> int | None:
+    """The article a direct answer's reference names (an article's number), or None."""
+    text = str(reference)
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
 
 
 def unpublished_references(sessions: SessionFactory, references: Sequence[str]) -> list[str]:
     """The references (as a direct answer names them) that are not a published article's id."""
-    ids = {int(ref) for ref in references if ref.isascii() and ref.isdigit() and len(ref) <= 18}
-    with sessions() as session:
-        published = (
-            set(
+    ids = {aid for ref in references if (aid := article_id_of(ref)) is not None}
+    published: set[int] = set()
+    if ids:
+        with sessions() as session:
+            published = set(
                 session.scalars(
                     select(ArticleRow.id).where(
                         ArticleRow.id.in_(ids), ArticleRow.status == ArticleStatus.PUBLISHED.value
                     )
                 )
             )
-            if ids
-            else set()
-        )
-    return [
-        ref
-        for ref in references
-        if not (ref.isascii() and ref.isdigit()) or int(ref) not in published
-    ]
+    return [ref for ref in references if article_id_of(ref) not in published]
 
 
 def withdraw(sessions: SessionFactory, article_id: int, by: str, reason: str) -> ArticleView:

@@ -41,9 +41,9 @@ from knowledge.transfer_files import (
     TransferFormat,
     parse,
 )
-from models.enums import ArticleStatus, MaterialType, Situation
+from models.enums import ArticleStatus, MaterialType
 from models.knowledge_tables import ArticleRow
-from services.phrases import current_phrases
+from services.phrases import forbidden_expressions
 
 log = logging.getLogger(__name__)
 MAX_BY = 64
@@ -115,7 +115,7 @@ def import_articles(
         return report([*parsed.header_errors, *parsed.errors])
     checked = [check_record(record, parsed.missing_columns) for record in parsed.records]
     own = [error for article in checked for error in article.errors]
-    forbidden = [(p.key, p.text) for p in current_phrases(sessions, Situation.FORBIDDEN)]
+    forbidden = forbidden_expressions(sessions)
     with sessions() as session:
         errors = [*parsed.header_errors, *own, *check_batch(session, checked, forbidden)]
         if errors or dry_run:

@@ -24,6 +24,7 @@ from knowledge.articles import (
     ArticleConflictError,
     ArticleError,
     ArticleNotFoundError,
+    article_id_of,
     raise_flag,
 )
 from models.enums import ClosureReason, FlagReason, IntakeOutcomeKind, Satisfaction
@@ -71,7 +72,7 @@ def record_direct_answer_uses(
     """Count the articles a direct answer used, once per (case, article), inside the caller's
     transaction. References that are not an existing article's id are ignored: the intake has
     been taken and must be recorded whatever the operator typed."""
-    wanted = {int(ref) for ref in references if isinstance(ref, str | int) and _is_id(ref)}
+    wanted = {aid for ref in references if (aid := article_id_of(ref)) is not None}
     if not wanted:
         return []
     existing = set(session.scalars(select(ArticleRow.id).where(ArticleRow.id.in_(wanted))))
@@ -169,8 +170,3 @@ def _flag_dissatisfied(
                 )
             )
     return flagged
-
-
-def _is_id(reference: object) -> bool:
-    text = str(reference)
-    return text.isascii() and text.isdigit() and 0 < len(text) <= 18

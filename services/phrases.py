@@ -108,10 +108,14 @@ def set_phrase(sessions: SessionFactory, edit: PhraseEdit) -> Phrase:
         return _phrase(row)
 
 
+def forbidden_expressions(sessions: SessionFactory) -> list[tuple[str, str]]:
+    """The current forbidden list as (key, expression), for `rules.phrases.find_forbidden`."""
+    return [(p.key, p.text) for p in current_phrases(sessions, Situation.FORBIDDEN)]
+
+
 def check_wording(sessions: SessionFactory, text: str) -> list[WordingFinding]:
     """The forbidden expressions (current list) found in `text`."""
-    forbidden = [(p.key, p.text) for p in current_phrases(sessions, Situation.FORBIDDEN)]
-    return find_forbidden(text, forbidden)
+    return find_forbidden(text, forbidden_expressions(sessions))
 
 
 def _phrase(row: PhraseRow) -> Phrase:
