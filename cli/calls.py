@@ -23,7 +23,7 @@ import typer
 
 from cli.admin import admin_errors, resolve_url, sessions_for
 from cli.options import AsJson, By, CaseNo, DatabaseUrl
-from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
+from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail, read_file_bytes
 from evaluation.telephony import DEFAULT_TIMEZONE, CallFormat, time_zone
 from models.evaluation import CallSummary, Period
 from rules.calendar import SHANGHAI
@@ -67,14 +67,7 @@ def ingest(
         time_zone(timezone)
     except ValueError as err:
         raise fail(f"--timezone: {err}", EXIT_USAGE) from None
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise fail(f"no file {str(file)!r}", EXIT_USAGE) from None
-    except IsADirectoryError:
-        raise fail(f"{str(file)!r} is a directory, not a file", EXIT_USAGE) from None
-    except OSError as err:
-        raise fail(f"cannot read {str(file)!r}: {err.strerror}", EXIT_USAGE) from None
+    data = read_file_bytes(file)
     resolved = resolve_url(url)
     with admin_errors(resolved):
         report = ingest_calls(

@@ -21,7 +21,7 @@ import typer
 
 from cli.admin import admin_errors, resolve_url, sessions_for
 from cli.options import AsJson, By, DatabaseUrl
-from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
+from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail, read_file_bytes
 from knowledge.transfer import ArticleExport, ImportReport, import_articles
 from knowledge.transfer_files import TransferFormat, format_for
 from models.enums import ArticleStatus
@@ -59,14 +59,7 @@ def kb_import(
             f"cannot tell the format of {file.name!r}: name it .csv or .json, or give --format",
             EXIT_USAGE,
         )
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise fail(f"no file {str(file)!r}", EXIT_USAGE) from None
-    except IsADirectoryError:
-        raise fail(f"{str(file)!r} is a directory, not a file", EXIT_USAGE) from None
-    except OSError as err:
-        raise fail(f"cannot read {str(file)!r}: {err.strerror}", EXIT_USAGE) from None
+    data = read_file_bytes(file)
     resolved = resolve_url(url)
     with admin_errors(resolved):
         report = import_articles(sessions_for(resolved), data, chosen, by, dry_run=dry_run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -133,3 +134,15 @@ def cli_errors(database: str | None = None) -> Iterator[None]:
         raise fail(f"Temporal refused the request: {err.message}", EXIT_REFUSED) from None
     except KeyboardInterrupt:
         raise fail("interrupted", EXIT_INTERRUPTED) from None
+
+
+def read_file_bytes(file: Path) -> bytes:
+    """The bytes of a file the user named; a usage error naming it if it cannot be read."""
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise fail(f"no file {str(file)!r}", EXIT_USAGE) from None
+    except IsADirectoryError:
+        raise fail(f"{str(file)!r} is a directory, not a file", EXIT_USAGE) from None
+    except OSError as err:
+        raise fail(f"cannot read {str(file)!r}: {err.strerror}", EXIT_USAGE) from None
