@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from activities.db import SessionFactory
+from api.app import create_app
+from api.context import ApiContext
 from api.tokens import add_user, issue_token
 
 _users = itertools.count(1)
@@ -28,3 +33,13 @@ class Api:
 
     async def post(self, path: str, headers: dict[str, str], **body: Any) -> httpx.Response:
         return await self.http.post(path, json=body, headers=headers)
+
+
+@asynccontextmanager
+async def offline_http(sessions: SessionFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of the real app on `sessions`, without Temporal: for the routes
+    that only use the database (imports, exports, call records, evaluation)."""
+    context = ApiContext(client=cast(Client, None), sessions=sessions, task_queue="hotline-test")
+    transport = httpx.ASGITransport(app=create_app(context))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+        yield client

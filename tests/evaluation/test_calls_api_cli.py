@@ -8,21 +8,16 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from temporalio.client import Client
 from typer.testing import CliRunner, Result
 
 from activities.db import SessionFactory, make_engine, session_factory
 from activities.store import seed_demo
-from api.app import create_app
-from api.context import ApiContext
-from api.routes import calls
 from api.tokens import add_user, issue_token
 from cli.calls import calls_app
+from tests.api.http import offline_http
 from tests.evaluation.calls_fixture import SAMPLES, add_case, sample, stored
 
 runner = CliRunner()
@@ -156,23 +151,10 @@ def test_link_and_summary(store_database_url: str) -> None:
 # ---- API ------------------------------------------------------------------------------------
 
 
-def with_call_routes(app: FastAPI) -> FastAPI:
-    """The app with the call routes (once, however the app was built)."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/calls/ingest" not in paths:
-        app.include_router(calls.router)
-    return app
-
-
 @pytest.fixture
 async def http(session_factory: SessionFactory) -> AsyncIterator[httpx.AsyncClient]:
     seed_demo(session_factory)
-    context = ApiContext(
-        client=cast(Client, None), sessions=session_factory, task_queue="hotline-test"
-    )
-    app = with_call_routes(create_app(context))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+    async with offline_http(session_factory) as client:
         yield client
 
 

@@ -9,22 +9,17 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 import typer
-from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlalchemy import insert
-from temporalio.client import Client
 from typer.testing import CliRunner
 
 from activities.db import SessionFactory
 from activities.store import seed_demo
-from api.app import create_app
-from api.context import ApiContext
-from api.routes import evaluation as evaluation_routes
 from api.tokens import add_user, issue_token
 from cli.report import report_command, today_command
 from evaluation.exports import XLSX_MEDIA_TYPE
@@ -33,6 +28,7 @@ from models.call_tables import CallRow
 from models.evaluation import Dimension, EvaluationReport, Period
 from models.evaluation_tables import CaseFactsRow
 from models.tables import CaseRow
+from tests.api.http import offline_http
 from tests.evaluation.test_report import (
     assert_csv_carries,
     assert_html_carries,
@@ -333,20 +329,9 @@ def test_hotline_today_shows_the_live_view(month: SessionFactory, database_env: 
 # ---- the API ----------------------------------------------------------------------------------
 
 
-def with_evaluation_routes(app: FastAPI) -> FastAPI:
-    """The app with the evaluation routes (once, however the app was built)."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/evaluation/report" not in paths:
-        app.include_router(evaluation_routes.router)
-    return app
-
-
 @pytest.fixture
 async def http(month: SessionFactory) -> AsyncIterator[httpx.AsyncClient]:
-    context = ApiContext(client=cast(Client, None), sessions=month, task_queue="hotline-test")
-    app = with_evaluation_routes(create_app(context))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+    async with offline_http(month) as client:
         yield client
 
 

@@ -8,43 +8,26 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from typing import cast
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from temporalio.client import Client
 
 from activities.db import SessionFactory
 from activities.store import seed_demo
-from api.app import create_app
-from api.context import ApiContext
 from api.routes import knowledge_transfer
 from api.tokens import add_user, issue_token
 from knowledge.transfer_files import COLUMNS, MAX_BATCH
+from tests.api.http import offline_http
 from tests.knowledge.test_transfer import article, count_articles, csv_file, fixture, json_file
 
 CSV_BODY = {"Content-Type": "text/csv"}
 JSON_BODY = {"Content-Type": "application/json"}
 
 
-def with_transfer_routes(app: FastAPI) -> FastAPI:
-    """The app with the import and export routes (once, however the app was built)."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/kb/import" not in paths:
-        app.include_router(knowledge_transfer.router)
-    return app
-
-
 @pytest.fixture
 async def http(session_factory: SessionFactory) -> AsyncIterator[httpx.AsyncClient]:
     seed_demo(session_factory)
-    context = ApiContext(
-        client=cast(Client, None), sessions=session_factory, task_queue="hotline-test"
-    )
-    app = with_transfer_routes(create_app(context))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+    async with offline_http(session_factory) as client:
         yield client
 
 
