@@ -45,6 +45,7 @@ from models.tables import (
     TransitionRow,
 )
 from rules.dispatch import NoRouteError
+from tests.builders import received_projection
 
 CASE_NO = "GY20261128-000123"
 BEIJING = timezone(timedelta(hours=8))
@@ -55,44 +56,20 @@ CALLER = "张三"
 
 def projection(version: int, status: str, **changes: Any) -> CaseProjection:
     values: dict[str, Any] = dict(
-        case_no=CASE_NO,
         version=version,
         status=status,
-        closure_reason=None,
-        channel="phone",
         case_type="complaint",
         category="城乡建设/供水/停水",
-        urgency="normal",
-        complex=False,
-        district="云岩区",
         street="中华路街道",
         title="小区停水三天",
         content="某小区自周一起停水，至今未恢复。",
         caller_name=CALLER,
         caller_phone=PHONE,
-        confidential=False,
-        enterprise=False,
         operator_id="op-7",
-        lead_department=None,
-        assisting_departments=[],
-        escalation_level=0,
-        overdue=False,
-        ever_overdue=False,
-        next_deadline=None,
-        received_at=T0,
-        dispatched_at=None,
-        signed_at=None,
-        replied_at=None,
-        closed_at=None,
-        reopen_rounds=0,
-        callback_attempts=0,
-        satisfaction=None,
-        resolved=None,
-        merged_into=None,
         updated_at=T0 + timedelta(minutes=version),
     )
     values.update(changes)
-    return CaseProjection(**values)
+    return received_projection(CASE_NO, T0, **values)
 
 
 def dispatch_record(version: int = 2, seq: int = 2) -> TransitionRecord:

@@ -25,6 +25,7 @@ from audit.archive_store import ARCHIVE_CHAIN, ArchiveEntry, store_archive
 from audit.chain import GENESIS
 from models.records import CaseProjection, Transition, TransitionRecord
 from models.tables import ChainHeadRow
+from tests.builders import received_projection
 from tests.databases import empty_database, migrated_postgres
 
 SCHEMA = "hotline_audit_tests"
@@ -68,41 +69,22 @@ def case_no(n: int) -> str:
 
 
 def projection(number: str, version: int, status: str) -> CaseProjection:
-    return CaseProjection(
-        case_no=number,
+    return received_projection(
+        number,
+        T0,
         version=version,
         status=status,
         closure_reason="resolved" if status == "closed" else None,
-        channel="phone",
         case_type="complaint",
         category="城乡建设/供水/停水",
-        urgency="normal",
-        complex=False,
-        district="云岩区",
         street="中华路街道",
         title="小区停水三天",
         content="某小区自周一起停水，至今未恢复。",
         caller_name="张三",
         caller_phone="13800001234",
-        confidential=False,
-        enterprise=False,
         operator_id="op-7",
         lead_department="gy-water" if version > 1 else None,
-        assisting_departments=[],
-        escalation_level=0,
-        overdue=False,
-        ever_overdue=False,
-        next_deadline=None,
-        received_at=T0,
-        dispatched_at=None,
-        signed_at=None,
-        replied_at=None,
         closed_at=T0 + timedelta(days=3) if status == "closed" else None,
-        reopen_rounds=0,
-        callback_attempts=0,
-        satisfaction=None,
-        resolved=None,
-        merged_into=None,
         updated_at=T0 + timedelta(minutes=version),
     )
 
