@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
 from temporalio.client import Client
 
 from models.commands import ReplyReview, SignOff
 from models.enums import CaseStatus, CaseType, ClosureReason
 from models.intake import DirectAnswer, ToDispatch
-from models.tables import CaseRow
+from models.knowledge_tables import SuggestionRow
 from tests.api.http import Api
 from tests.api.test_cases_api import intake_body
 from tests.knowledge.articles_data import low_income_fields
@@ -241,6 +240,13 @@ async def test_a_closed_consultation_suggests_an_article_from_the_reply(api: Api
         await api.http.get(f"/kb/suggestions/{case.case_no}", headers=foreign)
     ).status_code == 404
 
+    unknown = await api.http.post(
+        f"/kb/suggestions/{case.case_no}/decision",
+        json={"accept": True, "article_id": 99999999},
+        headers=department,
+    )
+    assert unknown.status_code == 404, unknown.text
+    assert "no article 99999999" in unknown.json()["detail"]
     dismissed = await api.http.post(
         f"/kb/suggestions/{case.case_no}/decision", json={"accept": False}, headers=department
     )
@@ -253,9 +259,39 @@ async def test_a_closed_consultation_suggests_an_article_from_the_reply(api: Api
     )
     assert twice.status_code == 409
     with api.sessions() as session:
-        assert (
-            session.scalar(
-                select(func.count()).select_from(CaseRow).where(CaseRow.case_no == case.case_no)
-            )
-            == 1
+        decision = session.get(SuggestionRow, case.case_no)
+        assert decision is not None
+        assert (decision.state, decision.department, decision.article_id) == (
+            "dismissed",
+            DEPARTMENT,
+            None,
         )
+
+
+async def test_reads_outside_a_role_or_of_unknown_things_are_refused_and_named(api: Api):
+    article = await published_article(api)
+    operator = api.token_for("operator")
+    other = api.token_for("department", "gy-housing")
+
+    reminders = await api.http.get("/kb/reminders", headers=operator)
+    assert reminders.status_code == 403
+    versions = await api.http.get(f"/kb/articles/{article['id']}/versions", headers=other)
+    assert versions.status_code == 403
+    withdrawal = await api.http.post(
+        f"/kb/articles/{article['id']}/withdrawal", json={"reason": "过时"}, headers=other
+    )
+    assert withdrawal.status_code == 403
+    missing = await api.http.get(
+        f"/kb/articles/{article['id']}/diff",
+        params={"from": 1, "to": 9},
+        headers=api.token_for("supervisor"),
+    )
+    assert missing.status_code == 404
+    assert f"no version 9 of article {article['id']}" in missing.json()["detail"]
+    unknown_case = await api.http.post(
+        "/kb/evaluations",
+        json={"case_no": "GY20261128-999999", "satisfaction": "satisfied", "source": "ivr"},
+        headers=operator,
+    )
+    assert unknown_case.status_code == 404
+    assert "no case GY20261128-999999" in unknown_case.json()["detail"]
