@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,3 +120,16 @@ def _build_engine(url: str, pragmas: Mapping[str, str]) -> Engine:
             cursor.close()
 
     return engine
+
+
+Insert = sqlite.Insert | postgresql.Insert
+
+
+def dialect_insert(dialect: str, table: Any) -> Insert:
+    """An INSERT of `table` (a mapped class or a Table) in `dialect` (a session's
+    `get_bind().dialect.name`), for the `ON CONFLICT` clauses that make writes idempotent."""
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"no idempotent insert for the {dialect} dialect")

@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Executable, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from activities.db import Insert, SessionFactory, dialect_insert
 from activities.notifications import NotificationRenderer
 from audit.chain import GENESIS, canonical, link, transition_content
 from evaluation.facts import on_transition_recorded
@@ -48,8 +47,6 @@ from rules.dispatch import (
 
 CASE_NO_TIMEZONE = timezone(timedelta(hours=8), "Asia/Shanghai")
 ALLOCATE_ATTEMPTS = 10
-
-Insert = sqlite.Insert | postgresql.Insert
 
 
 DEMO_DEPARTMENTS: Sequence[tuple[str, str, str, str | None]] = (
@@ -279,15 +276,7 @@ def seed_demo(session_factory: SessionFactory) -> SeedOutcome:
 
 
 def _insert(session: Session, entity: type[Base]) -> Insert:
-    return _dialect_insert(session.get_bind().dialect.name, entity)
-
-
-def _dialect_insert(dialect: str, entity: type[Base]) -> Insert:
-    if dialect == "sqlite":
-        return sqlite.insert(entity)
-    if dialect == "postgresql":
-        return postgresql.insert(entity)
-    raise NotImplementedError(f"no idempotent insert for the {dialect} dialect")
+    return dialect_insert(session.get_bind().dialect.name, entity)
 
 
 @dataclass(frozen=True)
@@ -302,7 +291,7 @@ class _TransitionStatements:
 
 @functools.cache
 def _statements(dialect: str) -> _TransitionStatements:
-    projection = _dialect_insert(dialect, CaseRow)
+    projection = dialect_insert(dialect, CaseRow)
     kept = {"case_no", "archived_at"}
     projection = projection.on_conflict_do_update(
         index_elements=["case_no"],
@@ -320,10 +309,10 @@ def _statements(dialect: str) -> _TransitionStatements:
         predecessor=select(log.c.row_hash).where(
             log.c.case_no == bindparam("case_no"), log.c.seq == bindparam("seq")
         ),
-        transition=_dialect_insert(dialect, TransitionRow)
+        transition=dialect_insert(dialect, TransitionRow)
         .on_conflict_do_nothing(index_elements=["case_no", "seq"])
         .returning(TransitionRow.id),
-        notification=_dialect_insert(dialect, NotificationRow)
+        notification=dialect_insert(dialect, NotificationRow)
         .on_conflict_do_nothing(index_elements=["case_no", "event_key"])
         .returning(NotificationRow.id),
     )

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from activities.db import SessionFactory, dialect_insert
 from audit.chain import GENESIS, archive_hash, history_digest
 from models.tables import CODE_VERSION, ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
 
@@ -185,10 +184,8 @@ def take_head(session: Session, name: str, now: datetime) -> ChainHead:
     )
     row = session.execute(lock).first()
     if row is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(
-            insert(ChainHeadRow)
+            dialect_insert(session.get_bind().dialect.name, ChainHeadRow)
             .values(name=name, length=0, head_hash=GENESIS, started_at=now)
             .on_conflict_do_nothing(index_elements=["name"])
         )

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Executable, case, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from activities.db import dialect_insert
 from models.enums import CaseStatus
 from models.evaluation_tables import CaseFactsRow
 from models.records import Transition
@@ -111,13 +111,7 @@ def fold(transitions: Iterable[Transition]) -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _upsert(dialect: str) -> Executable:
-    insert: sqlite.Insert | postgresql.Insert
-    if dialect == "sqlite":
-        insert = sqlite.insert(CaseFactsRow)
-    elif dialect == "postgresql":
-        insert = postgresql.insert(CaseFactsRow)
-    else:
-        raise NotImplementedError(f"no case facts upsert for the {dialect} dialect")
+    insert = dialect_insert(dialect, CaseFactsRow)
     new = insert.excluded
     old = CaseFactsRow.__table__.c
     dispatched = new.dispatches > 0

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from activities.db import SessionFactory, dialect_insert
 from knowledge.tokenize import term_counts, whole_term
 from models.enums import ArticleStatus
 from models.knowledge_tables import ArticleRow
@@ -231,8 +230,7 @@ def _apply_df(session: Session, changes: Mapping[str, int]) -> None:
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(term_stats)
+    upsert = dialect_insert(session.get_bind().dialect.name, term_stats)
     upsert = upsert.on_conflict_do_update(
         index_elements=[term_stats.c.term], set_={"df": term_stats.c.df + upsert.excluded.df}
     )

@@ -16,10 +16,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from activities.db import SessionFactory, dialect_insert
 from knowledge.articles import raise_flag, withdraw_article
 from models.enums import ArticleStatus, FlagReason
 from models.knowledge_tables import ArticleReminderRow, ArticleRow
@@ -60,14 +59,7 @@ class StaleSweep(BaseModel):
 
 def write_reminder(session: Session, reminder: NewReminder) -> bool:
     """Insert the reminder in the caller's transaction; False if its event key is there."""
-    dialect = session.get_bind().dialect.name
-    insert: sqlite.Insert | postgresql.Insert
-    if dialect == "sqlite":
-        insert = sqlite.insert(ArticleReminderRow)
-    elif dialect == "postgresql":
-        insert = postgresql.insert(ArticleReminderRow)
-    else:
-        raise NotImplementedError(f"no idempotent insert for the {dialect} dialect")
+    insert = dialect_insert(session.get_bind().dialect.name, ArticleReminderRow)
     statement = (
         insert.values(
             event_key=reminder.event_key,
