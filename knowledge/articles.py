@@ -153,7 +153,7 @@ def submit_article(
         article.updated_at = now
         if article.status in (ArticleStatus.PENDING.value, ArticleStatus.REJECTED.value):
             # Never published: what readers of the draft see is the newest submission.
-            _copy_fields(article, fields)
+            copy_fields(article, fields)
             article.status = ArticleStatus.PENDING.value
         session.add(_version_row(article.id, version, VersionState.PENDING, fields, by, now, note))
         _flush_or_conflict(session, fields.title)
@@ -401,7 +401,7 @@ def _new_article(session: Session, fields: ArticleFields, now: datetime) -> Arti
         created_at=now,
         updated_at=now,
     )
-    _copy_fields(article, fields)
+    copy_fields(article, fields)
     session.add(article)
     _flush_or_conflict(session, fields.title)
     return article
@@ -431,7 +431,7 @@ def _supersede_pending(session: Session, article_id: int) -> int | None:
 def _publish(
     session: Session, article: ArticleRow, fields: ArticleFields, version: int, now: datetime
 ) -> None:
-    _copy_fields(article, fields)
+    copy_fields(article, fields)
     article.status = ArticleStatus.PUBLISHED.value
     article.published_version = version
     article.updated_at = now
@@ -446,7 +446,8 @@ def _flush_or_conflict(session: Session, title: str) -> None:
         raise ArticleConflictError(f"title: another article is titled {title!r}") from err
 
 
-def _copy_fields(article: ArticleRow, fields: ArticleFields) -> None:
+def copy_fields(article: ArticleRow, fields: ArticleFields) -> None:
+    """Put the fields of a version on the article row (what readers and search see)."""
     article.title = fields.title
     article.category_path = fields.category_path
     article.content = fields.content

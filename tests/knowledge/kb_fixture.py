@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from activities.db import SessionFactory, make_engine, session_factory
 from activities.store import seed_demo
+from knowledge.articles import copy_fields
 from knowledge.index import index_articles
 from models.enums import ArticleStatus
 from models.knowledge import ArticleFields
@@ -69,23 +70,15 @@ def article_row(
     fields: ArticleFields, status: ArticleStatus = ArticleStatus.PUBLISHED
 ) -> ArticleRow:
     now = datetime.now(UTC)
-    return ArticleRow(
-        title=fields.title,
-        category_path=fields.category_path,
-        content=fields.content,
-        issuing_unit=fields.issuing_unit,
-        material_type=fields.material_type.value,
-        keywords=list(fields.keywords),
-        department=fields.department,
-        effective_from=fields.effective_from,
-        review_by=fields.review_by,
-        expires_on=fields.expires_on,
+    row = ArticleRow(
         status=status.value,
         published_version=1 if status is ArticleStatus.PUBLISHED else None,
         latest_version=1,
         created_at=now,
         updated_at=now,
     )
+    copy_fields(row, fields)
+    return row
 
 
 def load_articles(sessions: SessionFactory) -> dict[str, int]:
