@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
+from activities.db import database_url, make_engine, session_factory
 from cli.intake import intake
 from cli.options import AsJson, By, CaseNo, Decision, Dept, Note, RequestId
 from cli.output import emit_json, emit_lines, emit_listings, emit_view, state_lines
@@ -59,6 +60,9 @@ def _step(
         command = build()
 
         async def run(client: Client, _settings: TemporalSettings) -> CaseView:
+            if isinstance(command, Reply):
+                sessions = session_factory(make_engine(database_url()))
+                await cases.check_reply_wording(sessions, command)
             return await cases.act(client, case_no, update, command, request_id)
 
         view = with_client(run)

@@ -22,7 +22,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.db import database_url, safe_url
 from security.codec import PayloadDecryptionError
 from security.keys import KeyRingError
-from services.cases import CaseActionError, CaseQueryError, IntakeArticlesError
+from services.cases import (
+    CaseActionError,
+    CaseQueryError,
+    ForbiddenWordingError,
+    IntakeArticlesError,
+)
 from workers.client import connect
 from workers.config import TemporalSettings
 
@@ -110,7 +115,7 @@ def cli_errors(database: str | None = None) -> Iterator[None]:
         for line in validation_lines(err):
             typer.echo(line, err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    except (InvalidOptionsError, CaseQueryError, IntakeArticlesError) as err:
+    except (InvalidOptionsError, CaseQueryError, IntakeArticlesError, ForbiddenWordingError) as err:
         raise fail(str(err), EXIT_USAGE) from None
     except CaseActionError as err:
         raise fail(f"refused: {err}", EXIT_REFUSED) from None

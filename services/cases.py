@@ -38,10 +38,12 @@ from activities.db import SessionFactory
 from activities.store import allocate_case_no, retrieval_code
 from knowledge.articles import unpublished_references
 from models import search_attributes as sa
-from models.commands import Escalate
+from models.commands import Escalate, Reply
 from models.enums import CaseStatus, CaseType, Urgency
 from models.intake import CaseIntake, DirectAnswer, IntakeRecord
 from models.state import CaseState, CaseView
+from rules.phrases import WordingFinding
+from services.phrases import check_wording
 from workflows.case import CaseWorkflow, workflow_id
 from workflows.case_views import initial_search_attributes
 
@@ -69,6 +71,14 @@ class CaseNotFoundError(CaseActionError):
 
 class CaseClosedError(CaseActionError):
     """The case is closed: no further step."""
+
+
+class ForbiddenWordingError(ValueError):
+    """A reply to the citizen holds wording of the service phrases' forbidden list."""
+
+    def __init__(self, findings: list[WordingFinding]) -> None:
+        self.listed = "; ".join(finding.plain() for finding in findings)
+        super().__init__(f"content: forbidden wording: {self.listed}")
 
 
 class IntakeArticlesError(ValueError):
@@ -142,6 +152,15 @@ async def open_case(
     except WorkflowAlreadyStartedError:
         handle = _handle(client, case_no)
     return await _intake_recorded(handle, case_no, task_queue)
+
+
+async def check_reply_wording(sessions: SessionFactory, command: object) -> None:
+    """A reply goes to the citizen: refuse forbidden wording in it before the step is sent
+    (a workflow validator cannot read the phrase list). Other commands pass unchecked."""
+    if isinstance(command, Reply):
+        findings = await asyncio.to_thread(check_wording, sessions, command.content)
+        if findings:
+            raise ForbiddenWordingError(findings)
 
 
 async def act(

@@ -10,7 +10,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, Role, require
 from api.case_access import ensure_visible
@@ -40,7 +39,6 @@ from models.intake import CASE_NO_PATTERN
 from models.state import CaseView
 from models.text import CleanText
 from services import cases as case_service
-from services.phrases import check_wording
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["case steps"])
@@ -142,8 +140,16 @@ def _add_step(path: str, update: Any, command: type[Command], action: Action, su
             raise Problem(403, f"department {principal.department} may act only as itself")
         await ensure_visible(context, principal, case_no)
         full = _command(command, values, principal)
-        if isinstance(full, Reply):
-            await _refuse_forbidden_wording(context, full.content)
+        try:
+            await case_service.check_reply_wording(context.sessions, full)
+        except case_service.ForbiddenWordingError as err:
+            raise Problem(
+                422,
+                str(err),
+                errors=[
+                    {"field": "body.content", "rule": "forbidden_wording", "message": err.listed}
+                ],
+            ) from err
         try:
             return await case_service.act(
                 context.client, case_no, update, full, request_id=idempotency_key
@@ -181,18 +187,6 @@ async def escalate(
     except case_service.CaseActionError as err:
         raise await refused(context, case_no, err) from err
     return {"case_no": case_no, "status": "escalation sent"}
-
-
-async def _refuse_forbidden_wording(context: ApiContext, content: str) -> None:
-    """A reply goes to the citizen: the service phrases' forbidden wording is refused in it."""
-    findings = await run_in_threadpool(check_wording, context.sessions, content)
-    if findings:
-        listed = "; ".join(finding.plain() for finding in findings)
-        raise Problem(
-            422,
-            f"content: forbidden wording: {listed}",
-            errors=[{"field": "body.content", "rule": "forbidden_wording", "message": listed}],
-        )
 
 
 def _command(command: type[ModelT], values: dict[str, Any], principal: Principal) -> ModelT:

@@ -151,6 +151,20 @@ async def test_refused_step_exits_1_with_the_reason(hotline: Hotline) -> None:
     assert missing.stderr.strip() == "refused: no case GY19990101-999999"
 
 
+async def test_a_reply_with_forbidden_wording_exits_2_and_the_case_stays(hotline: Hotline) -> None:
+    case_no = await dispatched_case(hotline)
+    ok(await hotline("case", "sign", case_no, "--dept", "gy-market", "--by", "l-1"))
+    rude = await hotline(
+        *("case", "reply", case_no, "--dept", "gy-market", "--result", "explained"),
+        *("--content", "这个不归我们管，请找街道。", "--officer", "王科长", "--by", "l-1"),
+    )
+    assert rude.returncode == 2
+    assert rude.stderr.startswith("content: forbidden wording:")
+    assert "不归我们管" in rude.stderr
+    state = data(await hotline("case", "show", case_no, "--json"))
+    assert state["status"] == "handling"
+
+
 async def test_bad_options_exit_2_naming_the_field(hotline: Hotline) -> None:
     case_no = await dispatched_case(hotline)
     result = await hotline(
