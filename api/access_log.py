@@ -96,9 +96,15 @@ def access_entries(
     limit: int = 100,
 ) -> list[AccessEntry]:
     """Entries newest first, filtered by case, user and time (`since` inclusive, `until`
-    exclusive); at most `limit` of them (1 to 1000)."""
+    exclusive); at most `limit` of them (1 to 1000).
+
+    ValueError if `since` or `until` is naive: a time without its offset names no instant.
+    """
     if not 1 <= limit <= MAX_ENTRIES:
         raise ValueError(f"limit must be between 1 and {MAX_ENTRIES}")
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.utcoffset() is None:
+            raise ValueError(f"{name} is a naive datetime; pass one with its UTC offset")
     query = select(AccessLogRow)
     if case_no is not None:
         query = query.where(AccessLogRow.case_no == case_no)

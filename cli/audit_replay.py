@@ -31,7 +31,7 @@ from audit.sources import (
     load_history,
     needs_engine,
 )
-from cli.options import DatabaseUrl, check_case_no, check_source
+from cli.options import DatabaseUrl, check_case_no, check_source, parse_day_or_moment
 from cli.runtime import (
     EXIT_REFUSED,
     InvalidOptionsError,
@@ -41,7 +41,6 @@ from cli.runtime import (
     with_client,
 )
 from models.enums import CaseStatus
-from rules.calendar import SHANGHAI
 from workers.config import TemporalSettings
 
 EXIT_DIVERGED = 1
@@ -79,10 +78,20 @@ def replay(
     ] = False,
     since: Annotated[
         datetime | None,
-        typer.Option(help="--all: cases received (engine) / closed (archive) from this date"),
+        typer.Option(
+            metavar="DAY|ISO",
+            parser=parse_day_or_moment,
+            help="--all: cases received (engine) / closed (archive) from this Beijing day "
+            "(2026-11-01) or time with its UTC offset (2026-11-01T08:00+08:00)",
+        ),
     ] = None,
     until: Annotated[
-        datetime | None, typer.Option(help="--all: ... before this date (exclusive)")
+        datetime | None,
+        typer.Option(
+            metavar="DAY|ISO",
+            parser=parse_day_or_moment,
+            help="--all: ... before this day or time (exclusive)",
+        ),
     ] = None,
     status: Annotated[
         CaseStatus | None, typer.Option(help="--all: only cases in this status (engine)")
@@ -237,11 +246,11 @@ def _outcome_json(outcome: ReplayOutcome) -> dict[str, object]:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """A date or time given on the command line is Beijing time unless it says otherwise."""
+    """A bound from the command line (always aware: `parse_day_or_moment`) in UTC."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
+    if value.utcoffset() is None:
+        raise InvalidOptionsError("--since/--until need a day or a time with its UTC offset")
     return value.astimezone(UTC)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
 
 from activities.db import database_url, make_engine, session_factory
-from cli.options import AsJson, By
+from cli.options import AsJson, By, parse_moment
 from cli.output import emit_view
 from cli.runtime import InvalidOptionsError, cli_errors, with_client
 from models.enums import CaseType, Channel, EmergencyLine, NotAcceptedReason, Urgency
@@ -36,6 +37,16 @@ def intake(
         bool, typer.Option("--complex", help="复杂件: the longer handling limit")
     ] = False,
     channel: Annotated[Channel, typer.Option("--channel")] = Channel.PHONE,
+    received_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--received-at",
+            metavar="ISO",
+            parser=parse_moment,
+            help="when the contact came in, with its UTC offset, e.g. 2026-12-01T10:00+08:00 "
+            "(default: now)",
+        ),
+    ] = None,
     caller_name: Annotated[
         str | None, typer.Option("--caller-name", help="omit for an anonymous caller")
     ] = None,
@@ -119,6 +130,7 @@ def intake(
             {
                 "request_id": request_id or uuid.uuid4().hex,
                 "channel": channel,
+                "received_at": received_at,
                 "operator_id": by,
                 "caller": {
                     "name": caller_name,

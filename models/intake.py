@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
@@ -15,6 +14,7 @@ from models.enums import (
     Urgency,
 )
 from models.text import CleanText
+from models.timestamps import OffsetDateTime
 
 CASE_NO_PATTERN = r"^[A-Z]{2}\d{8}-\d{6}$"
 
@@ -92,8 +92,10 @@ class IntakeRecord(Frozen):
     channel: Channel = Channel.PHONE
     call_id: str | None = Field(default=None, max_length=64)
     operator_id: str = Field(min_length=1, max_length=64)
-    received_at: datetime | None = Field(
-        default=None, description="when the contact came in; the workflow's start when omitted"
+    received_at: OffsetDateTime | None = Field(
+        default=None,
+        description="when the contact came in, with its UTC offset; the workflow's start when "
+        "omitted",
     )
     caller: Caller = Field(default_factory=Caller)
     location: Location

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from api.tokens import UserInfo, add_user, list_users
 from models.intake import CASE_NO_PATTERN
 from models.tables import CatalogueRow, DepartmentRow
 from models.text import PRINTABLE, CleanText
+from models.timestamps import QueryDateTime
 
 router = APIRouter(tags=["administration"])
 
@@ -131,8 +131,8 @@ async def read_access_log(
     context: Annotated[ApiContext, Depends(get_context)],
     case_no: Annotated[str | None, Query(pattern=CASE_NO_PATTERN)] = None,
     user_id: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryDateTime | None = None,
+    until: QueryDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AccessEntry]:
     """Who read whose personal data, when and why (auditors, administrators)."""
