@@ -1,4 +1,8 @@
-"""The Temporal activities of CaseWorkflow: thin wrappers over the calendar and the store."""
+"""The Temporal activities of CaseWorkflow: thin wrappers over the calendar and the store.
+
+The database activities leave through `activities.failures.safe_activity`: bad data fails at
+once (non-retryable), anything else is retried, and no failure message quotes a value.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from activities import store
 from activities.calendar_source import CalendarSource
 from activities.db import SessionFactory
 from activities.deadlines import compute_deadlines
+from activities.failures import guard_worker_logs, safe_activity
 from activities.notifications import NotificationRenderer
 from models.records import DeadlineRequest, Route, RouteRequest, TransitionRecord
 from models.state import Deadline
@@ -33,12 +38,14 @@ class CaseActivities:
         self._sessions = sessions
         self._calendar = calendar
         self._renderer = renderer or NotificationRenderer()
+        guard_worker_logs()  # the worker running these never logs a failure's raw text
 
     @activity.defn(name="compute_deadlines")
     def compute_deadlines(self, requests: list[DeadlineRequest]) -> list[Deadline]:
         return compute_deadlines(self._calendar.current(), requests)
 
     @activity.defn(name="route_case")
+    @safe_activity
     def route_case(self, request: RouteRequest) -> Route:
         if request.lead_department is None:
             try:
@@ -73,10 +80,12 @@ class CaseActivities:
         )
 
     @activity.defn(name="record_transition")
+    @safe_activity
     def record_transition(self, record: TransitionRecord) -> None:
         store.record_transition(self._sessions, record, self._renderer)
 
     @activity.defn(name="archive_case")
+    @safe_activity
     def archive_case(self, case_no: str, at: datetime) -> None:
         store.mark_archived(self._sessions, case_no, at)
 

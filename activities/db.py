@@ -2,10 +2,15 @@
 
 SQLite (the embedded default, a file under `.hotline/`) and PostgreSQL (production, CI) are both
 supported. A URL may carry a password: never log or print it raw, use `safe_url()`.
+
+No engine ever puts personal data into a log or an error message: statement parameters are
+hidden (`hide_parameters=True`, so an error's text and the `sqlalchemy.engine` log show none),
+and the rows a query returns are never logged, whatever level that logger is set to.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -31,6 +36,23 @@ _PRAGMA_NAME = re.compile(r"^[a-z_]+$")
 _PRAGMA_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 _engines: dict[tuple[str, tuple[tuple[str, str], ...]], Engine] = {}
 _engines_lock = threading.Lock()
+ENGINE_LOGGER = "sqlalchemy.engine.Engine"
+_ROW_MESSAGES = frozenset({"Row %r"})
+
+
+class _NoResultRows(logging.Filter):
+    """Drops the engine's "Row ..." records (logged at DEBUG): a result row holds whatever the
+    query read, a caller's name and phone included. Statements are kept: their values are
+    bound parameters, which the engines hide."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in _ROW_MESSAGES
+
+
+def _guard_engine_log() -> None:
+    logger = logging.getLogger(ENGINE_LOGGER)
+    if not any(isinstance(f, _NoResultRows) for f in logger.filters):
+        logger.addFilter(_NoResultRows())
 
 
 def normalise_url(url: str) -> str:
@@ -73,7 +95,8 @@ def make_engine(
 
     SQLite connections get `sqlite_pragmas` (default WAL journal, synchronous OFF), foreign keys
     on and a busy timeout, so concurrent activity threads wait for the write lock instead of
-    failing. PostgreSQL connections are pre-pinged from a pool.
+    failing. PostgreSQL connections are pre-pinged from a pool. Parameters are hidden from
+    every log and error message, result rows from every log (see the module docstring).
     """
     resolved = normalise_url(url) if url is not None else database_url()
     pragmas = dict(DEFAULT_SQLITE_PRAGMAS if sqlite_pragmas is None else sqlite_pragmas)
@@ -100,13 +123,16 @@ def dispose_engines() -> None:
 
 
 def _build_engine(url: str, pragmas: Mapping[str, str]) -> Engine:
+    _guard_engine_log()
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     for name, value in pragmas.items():
         if not _PRAGMA_NAME.match(name) or not _PRAGMA_VALUE.match(str(value)):
             raise ValueError(f"invalid SQLite pragma {name}={value!r}")
     ensure_sqlite_parent(url)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
     statements = [f"PRAGMA {name}={value}" for name, value in pragmas.items()]
     statements += ["PRAGMA foreign_keys=ON", f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"]
 

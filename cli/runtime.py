@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.db import database_url, safe_url
+from activities.failures import database_reason
 from security.codec import PayloadDecryptionError
 from security.keys import KeyRingError
 from services.cases import (
@@ -128,7 +129,7 @@ def cli_errors(database: str | None = None) -> Iterator[None]:
     except PayloadDecryptionError as err:
         raise fail(f"cannot decrypt: {err}", EXIT_REFUSED) from None
     except SQLAlchemyError as err:
-        reason = str(getattr(err, "orig", None) or type(err).__name__).splitlines()[0]
+        reason = database_reason(err)  # never a refused value's text
         raise fail(
             f"cannot use the application database at {safe_url(database or database_url())}: "
             f"{reason} "

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.intake import CASE_NO_PATTERN
 from models.text import CleanText
+from models.timestamps import OffsetDateTime
 from rules.time_limits import MAX_EXTENSION_WORKING_DAYS
 
 ActorId = str
@@ -105,8 +106,17 @@ class AddNote(Command):
     pass
 
 
+class RetryFaults(Command):
+    """Re-run the failed work of a case's open faults, once their cause is fixed."""
+
+
 class Escalate(CleanText):
-    """Signal `escalate`: {"level": 1|2|3, "note": "...", "by": "...", "deadline": "<ISO>"}."""
+    """Signal `escalate`: {"level": 1|2|3, "note": "...", "by": "...", "deadline": "<ISO>"}.
+
+    The signal's payload as the workflow reads it, from new signals and from histories alike:
+    histories hold deadlines sent without an offset (the workflow reads those as Beijing time),
+    so this model still accepts them. A new escalation is an `EscalationRequest`.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -114,6 +124,12 @@ class Escalate(CleanText):
     note: str = Field(default="", max_length=2000)
     by: ActorId = Field(min_length=1, max_length=64)
     deadline: datetime | None = None
+
+
+class EscalationRequest(Escalate):
+    """An escalation as the API and the CLI take it: a deadline carries its UTC offset."""
+
+    deadline: OffsetDateTime | None = None
 
 
 class MergedCaseLink(BaseModel):

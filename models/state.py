@@ -89,6 +89,30 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class CaseFault(BaseModel):
+    """Work of the case that failed for a reason no retry can fix (bad data), shown on the case
+    until an administrator retries it once the cause is fixed (the `retry_faults` Update).
+
+    `message` names the activity, the error class and the constraint, table or column at
+    fault, never a value: it is safe to show to anyone who may read the case.
+    """
+
+    id: int = Field(ge=1)
+    activity: str
+    error_type: str
+    message: str
+    at: datetime
+    seq: int | None = Field(default=None, description="the first transition the work carried")
+    retries: int = 0
+    last_retry_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
 class CaseState(BaseModel):
     intake: CaseIntake
     received_at: datetime
@@ -108,6 +132,7 @@ class CaseState(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     limits_edition: int = 1  # the edition of rules/time_limits.py the case started under
+    faults: list[CaseFault] = Field(default_factory=list)
 
     @property
     def lead(self) -> Assignment | None:
@@ -120,6 +145,10 @@ class CaseState(BaseModel):
     @property
     def next_deadline(self) -> datetime | None:
         return min((c.deadline.due for c in self.clocks), default=None)
+
+    @property
+    def open_faults(self) -> list[CaseFault]:
+        return [f for f in self.faults if f.open]
 
     def clock(self, key: str) -> Clock | None:
         return next((c for c in self.clocks if c.key == key), None)

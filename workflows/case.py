@@ -4,12 +4,19 @@ Read top to bottom it follows the process: intake outcome, dispatch, sign-off, r
 review, extension, joint handling, reply and its review, redo, callback, reopen, withdrawal,
 merge and closure. Every time limit is a clock; the main loop sleeps until the next milestone
 of any clock (warning, overdue, level 2) or until a human step moves the clocks.
+
+Work that fails for a reason no retry can fix (bad data, `activities/failures.py`) neither fails
+the case nor stalls it: the case records a fault (`CaseState.faults`, search attribute
+`Faulted`), keeps its clocks and steps going, and holds the transitions it could not write until
+an administrator fixes the cause and runs the `retry_faults` Update. A closed case with an open
+fault waits for that retry before it completes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +28,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from models import search_attributes as sa
     from models.commands import (
         AddNote,
         AssistInput,
@@ -33,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         MergedCaseLink,
         Reply,
         ReplyReview,
+        RetryFaults,
         ReturnCase,
         ReturnReview,
         SignOff,
@@ -60,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from models.state import (
         Assignment,
         CallbackRecord,
+        CaseFault,
         CaseState,
         CaseView,
         Clock,
@@ -92,6 +102,11 @@ ROUTE_RETRY = RetryPolicy(
 DEPARTMENT_STEPS = frozenset({Step.SIGN_OFF, Step.HANDLING, Step.REDO, Step.REOPEN})
 HANDLING_KEY = "handling"
 ARCHIVE_HISTORY_PATCH = "archive-history-at-closure"
+FAULTS_PATCH = "faults-instead-of-failures"
+RECORD_TRANSITION = "record_transition"
+ARCHIVE_CASE = "archive_case"
+
+RetryWork = Callable[[], Awaitable[ApplicationError | None]]
 
 
 def workflow_id(case_no: str) -> str:
@@ -113,6 +128,10 @@ class CaseWorkflow:
         self._search_attributes = current_search_attributes(workflow.info().typed_search_attributes)
         self._status_before_return: CaseStatus | None = None
         self._state.limits_edition = self._pin_limits_edition()
+        # Transitions not written to SQL yet, oldest first: since a write of them met bad data,
+        # every later one waits too (the log is a hash chain) until `retry_faults`.
+        self._unrecorded: list[TransitionRecord] = []
+        self._retry_work: dict[int, RetryWork] = {}
 
     @workflow.run
     async def run(self, intake: CaseIntake) -> CaseView:
@@ -123,7 +142,10 @@ class CaseWorkflow:
             await self._sleep_until_next_milestone()
             async with self._lock:
                 await self._fire_due_milestones()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A closed case completes once every fault is retried: its history stays open for it.
+        await workflow.wait_condition(
+            lambda: not self._state.open_faults and workflow.all_handlers_finished()
+        )
         await self._archive()
         return case_view(self._state)
 
@@ -677,6 +699,46 @@ class CaseWorkflow:
         if not command.note:
             raise refuse("a note needs text")
 
+    @workflow.update
+    async def retry_faults(self, command: RetryFaults) -> CaseView:
+        """Re-run the work of every open fault, oldest first; each that succeeds is resolved.
+        If one fails again, its fault stays open (with the new error) and the Update fails."""
+        async with self._lock:
+            self._check_retry_faults(command)
+            state = self._state
+            now = workflow.now()
+            resolved: list[int] = []
+            for fault in state.open_faults:
+                fault.retries += 1
+                fault.last_retry_at = now
+                work = self._retry_work.get(fault.id)
+                failure = await work() if work is not None else None
+                if failure is not None:
+                    fault.error_type = failure.type or type(failure).__name__
+                    fault.message = failure.message
+                    raise ApplicationError(
+                        f"fault {fault.id} ({fault.activity}) failed again: {failure.message}",
+                        type="FaultRetryFailed",
+                        non_retryable=True,
+                    )
+                fault.resolved_at = workflow.now()
+                fault.resolved_by = command.by
+                self._retry_work.pop(fault.id, None)
+                resolved.append(fault.id)
+            self._upsert_faulted()
+            await self._record(
+                "faults_retried",
+                command.by,
+                state.status,
+                {"faults": resolved, "note": command.note},
+            )
+            return case_view(state)
+
+    @retry_faults.validator
+    def _check_retry_faults(self, command: RetryFaults) -> None:
+        if not self._state.open_faults:
+            raise refuse(f"case {self._state.intake.case_no} has no open fault to retry")
+
     @workflow.signal(name="escalate")
     async def escalate(self, request: Escalate | dict[str, Any]) -> None:
         # Anything the stock CLI sends arrives here; input that is not a valid escalation is
@@ -830,8 +892,12 @@ class CaseWorkflow:
                 retry_policy=ROUTE_RETRY,
             )
         except ActivityError as err:
-            if isinstance(err.cause, ApplicationError) and err.cause.type == "NoRouteError":
-                raise refuse(f"cannot dispatch: {err.cause.message}") from err
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == "NoRouteError":
+                raise refuse(f"cannot dispatch: {cause.message}") from err
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                # Bad data in routing: the step is refused, visibly; the person retries it.
+                raise refuse(f"cannot dispatch: {cause.message}") from err
             raise
         return route
 
@@ -1131,12 +1197,16 @@ class CaseWorkflow:
         # Histories that ended before the archive existed scheduled `archive_case` here; their
         # replay finds no patch marker and must do the same.
         if not workflow.patched(ARCHIVE_HISTORY_PATCH):
-            await workflow.execute_activity(
-                "archive_case",
-                args=[case_no, workflow.now()],
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
+
+            async def stamp() -> ApplicationError | None:
+                return await self._try_activity(ARCHIVE_CASE, case_no, workflow.now())
+
+            failure = await stamp()
+            if failure is not None:
+                self._open_fault(ARCHIVE_CASE, failure, stamp)
+                await workflow.wait_condition(
+                    lambda: not self._state.open_faults and workflow.all_handlers_finished()
+                )
             return
         await workflow.start_child_workflow(
             ArchiveCaseWorkflow.run,
@@ -1197,12 +1267,75 @@ class CaseWorkflow:
             changed = {k: v for k, v in attributes.items() if self._search_attributes.get(k) != v}
             workflow.upsert_search_attributes(search_attribute_updates(changed))
             self._search_attributes = attributes
-        await workflow.execute_activity(
-            "record_transition",
-            record,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
+        await self._persist(record)
+
+    async def _persist(self, record: TransitionRecord) -> None:
+        """Write one transition; if the write meets bad data, open a fault and keep it, and
+        every later transition behind it, for `retry_faults`."""
+        if self._unrecorded:
+            self._unrecorded.append(record)
+            return
+        failure = await self._try_activity(RECORD_TRANSITION, record)
+        if failure is not None:
+            self._unrecorded.append(record)
+            self._open_fault(
+                RECORD_TRANSITION, failure, self._write_unrecorded, seq=record.transition.seq
+            )
+
+    async def _write_unrecorded(self) -> ApplicationError | None:
+        """Write the held transitions in order, each with the current projection (the store
+        keeps the newest version), until one fails again."""
+        while self._unrecorded:
+            record = self._unrecorded[0].model_copy(
+                update={"projection": projection(self._state, workflow.now())}
+            )
+            failure = await self._try_activity(RECORD_TRANSITION, record)
+            if failure is not None:
+                return failure
+            self._unrecorded.pop(0)
+        return None
+
+    async def _try_activity(self, activity: str, *args: Any) -> ApplicationError | None:
+        """Run a database activity (retried with backoff while its failure is transient); a
+        bad-data failure is returned rather than raised, so the case goes on."""
+        try:
+            await workflow.execute_activity(
+                activity,
+                args=list(args),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            # Histories from before faults existed failed here, and replay the same way.
+            if (
+                isinstance(cause, ApplicationError)
+                and cause.non_retryable
+                and workflow.patched(FAULTS_PATCH)
+            ):
+                return cause
+            raise
+        return None
+
+    def _open_fault(
+        self, activity: str, failure: ApplicationError, retry: RetryWork, seq: int | None = None
+    ) -> None:
+        state = self._state
+        fault = CaseFault(
+            id=len(state.faults) + 1,
+            activity=activity,
+            error_type=failure.type or type(failure).__name__,
+            message=failure.message,
+            at=workflow.now(),
+            seq=seq,
         )
+        state.faults.append(fault)
+        self._retry_work[fault.id] = retry
+        workflow.logger.warning("case fault %d opened: %s", fault.id, failure.message)
+        self._upsert_faulted()
+
+    def _upsert_faulted(self) -> None:
+        workflow.upsert_search_attributes([sa.FAULTED.value_set(bool(self._state.open_faults))])
 
     def _notice(self, template: str, recipient: str, **context: Any) -> Notification:
         return Notification(
