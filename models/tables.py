@@ -72,7 +72,8 @@ CODE_VERSION = 64
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware datetime stored as UTC; SQLite (which drops the offset) reads back as UTC too.
 
-    Naive datetimes are refused: the hotline's clock is explicit about its time zone.
+    Naive datetimes are refused, never guessed at: the hotline's clock is explicit about its
+    time zone, and the edges (`models.timestamps`) refuse naive input long before it gets here.
     """
 
     impl = DateTime(timezone=True)
@@ -81,8 +82,15 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if not isinstance(value, datetime):
+            raise TypeError(
+                f"a UTC datetime column was given {type(value).__name__}, not a datetime"
+            )
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; pass an aware datetime")
+            raise ValueError(
+                f"naive datetime {value.isoformat()} given to a UTC datetime column: it names "
+                "no instant; pass an aware datetime (with its UTC offset)"
+            )
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -308,6 +316,22 @@ class CaseNumberRow(Base):
     retrieval_code: Mapped[str | None] = mapped_column(String(RETRIEVAL_CODE))
 
 
+class ProgressLookupGuardRow(Base):
+    """Wrong retrieval codes tried on one case number (known or not), and its lookup's lock.
+
+    `api.rate_limit.LookupGuard` keeps it: a case number whose lookup failed too often is
+    locked for a while, across every client address.
+    """
+
+    __tablename__ = "progress_lookup_guards"
+    __table_args__ = (Index(None, "last_failure_at"),)
+
+    case_no: Mapped[str] = mapped_column(String(CASE_NO), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
 
@@ -418,3 +442,18 @@ from models import call_tables as call_tables  # noqa: E402
 from models import evaluation_tables as evaluation_tables  # noqa: E402
 from models import knowledge_tables as knowledge_tables  # noqa: E402
 from models import search_tables as search_tables  # noqa: E402
+
+
+class CasePublicationRow(Base):
+    """The centre's public wording of one case: the only case text Open311 may publish.
+
+    A caller's own words (title, content, address) never leave through Open311; a dispatcher or
+    supervisor writes this wording (`rules.publication` decides which cases may appear at all).
+    """
+
+    __tablename__ = "case_publications"
+
+    case_no: Mapped[str] = mapped_column(String(CASE_NO), primary_key=True)
+    public_text: Mapped[str] = mapped_column(Text)
+    marked_by: Mapped[str] = mapped_column(String(USER_ID))
+    marked_at: Mapped[datetime] = mapped_column(UtcDateTime())

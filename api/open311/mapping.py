@@ -21,10 +21,12 @@ Intake (POST requests)
     `account_id` are accepted and not kept.
 
 Public view (GET requests)
-    Read from the SQL projection, never with personal data: `description` is the case title
-    (the content is free text that may name people), `address` is the street and district only,
-    `lat`/`long` are never returned, `status_notes` and the `notes` history are fixed texts
-    chosen by status, closure reason and step, never a note someone wrote.
+    Only published cases, and of them only what `rules.publication` lets out: `description` is
+    the centre's public wording of the case, else the service name (never the caller's title or
+    content); `address` is the district only (never the street or address the caller gave);
+    `lat`/`long` are never returned; `status_notes` and the `notes` history are fixed texts
+    chosen by status, closure reason and step, never a note someone wrote, and leave out the
+    steps that link other cases; a merge names the other case only if it is published too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -53,6 +56,7 @@ from models.intake import Caller, Location, ToDispatch
 from models.state import CaseView
 from models.tables import TransitionRow
 from rules.dispatch import canonical_category, category_path
+from rules.publication import HIDDEN_STEPS, public_address, public_description
 from services.cases import IntakeRequest
 
 JURISDICTION_ID = "guiyang"
@@ -308,8 +312,15 @@ def intake_notice(view: CaseView) -> str:
 def service_request(
     row: PublicCase, departments: Mapping[str, str], steps: Sequence[TransitionRow]
 ) -> ServiceRequest:
-    """The public view of one case (no personal data) with its step history as `notes`."""
+    """The public view of one published case (no personal data, no caller's text) with its
+    step history as `notes`."""
     closed = row.status == CaseStatus.CLOSED
+    notes = [
+        note(step, departments)
+        for step in sorted(steps, key=lambda s: s.seq)
+        if step.action not in HIDDEN_STEPS
+    ]
+    name = service_name(row.category)
     return ServiceRequest(
         service_request_id=row.case_no,
         status="closed" if closed else "open",
@@ -318,18 +329,18 @@ def service_request(
             if closed
             else OPEN_NOTES.get(row.status)
         ),
-        service_name=service_name(row.category),
+        service_name=name,
         service_code=service_code(row.category),
-        description=row.title,
+        description=public_description(row.public_text, name),
         agency_responsible=_department(row.lead_department, departments),
         service_notice=None
         if closed
         else (INTAKE_NOTICE_RECEIVED if row.status == CaseStatus.RECEIVED else INTAKE_NOTICE_OPEN),
         requested_datetime=row.received_at,
-        updated_datetime=(row.closed_at or row.updated_at) if closed else row.updated_at,
+        updated_datetime=_updated(row, notes),
         expected_datetime=None if closed else row.next_deadline,
-        address=", ".join(part for part in (row.street, row.district) if part) or None,
-        notes=[note(step, departments) for step in sorted(steps, key=lambda s: s.seq)],
+        address=public_address(row.district),
+        notes=notes,
     )
 
 
@@ -437,6 +448,14 @@ def _caller(form: RequestInput, errors: list[str]) -> Caller:
         errors.append("phone is not a valid phone number")
         phone = ""
     return Caller(name=name or None, phones=[phone] if phone else [])
+
+
+def _updated(row: PublicCase, notes: Sequence[Note]) -> datetime:
+    """When the case last changed as far as the public sees it: its closure, else its latest
+    shown step (the projection's own stamp also moves for steps that are not shown)."""
+    if row.status == CaseStatus.CLOSED and row.closed_at is not None:
+        return row.closed_at
+    return max((n.datetime for n in notes), default=row.received_at)
 
 
 def _closed_note(reason: str | None, merged_into: str | None) -> str:

@@ -1,8 +1,10 @@
 """What the Open311 API reads from the database: catalogue, departments, projection, step log.
 
-Plain synchronous functions over a session factory (call them in a worker thread). Cases are
-read for their public columns only (`PublicCase`): a caller's name, phone, address and the free
-text of the contact are never selected.
+Plain synchronous functions over a session factory (call them in a worker thread). Every read
+of a case goes through `published` (the SQL form of `rules.publication`): an unpublished case is
+never selected, counted or looked up, so to Open311 it does not exist. Cases are read for their
+public columns only (`PublicCase`): a caller's name, phone, street, address, title and the free
+text of the contact are never selected; the description comes from `case_publications`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, not_, select
+from sqlalchemy.orm import aliased
 
 from activities.db import SessionFactory
 from models.enums import CaseStatus
-from models.tables import CaseNumberRow, CaseRow, CatalogueRow, DepartmentRow, TransitionRow
+from models.tables import (
+    CaseNumberRow,
+    CasePublicationRow,
+    CaseRow,
+    CatalogueRow,
+    DepartmentRow,
+    TransitionRow,
+)
+from rules.publication import PUBLISHED_CHANNELS, UNPUBLISHED_TYPES
 
 IDS_PER_QUERY = 500
 
@@ -35,24 +46,49 @@ class RequestFilter:
 
 @dataclass(frozen=True)
 class PublicCase:
-    """The columns of a case's projection row that may be published."""
+    """What of a published case may be shown: public columns of its projection row, the
+    centre's public wording (None: none set) and the case it was merged into, if published."""
 
     case_no: str
     status: str
     closure_reason: str | None
     category: str
     district: str
-    street: str | None
-    title: str
     lead_department: str | None
     next_deadline: datetime | None
     received_at: datetime
     closed_at: datetime | None
     updated_at: datetime
     merged_into: str | None
+    public_text: str | None
 
 
-PUBLIC_COLUMNS = tuple(getattr(CaseRow, name) for name in PublicCase.__dataclass_fields__)
+_TARGET = aliased(CaseRow, name="merge_target")
+
+
+def published(cases: type[CaseRow] = CaseRow) -> ColumnElement[bool]:
+    """`rules.publication.publishable` as SQL, on `cases` (the table or an alias of it)."""
+    return and_(
+        cases.channel.in_(sorted(PUBLISHED_CHANNELS)),
+        not_(cases.confidential),
+        cases.case_type.not_in(sorted(UNPUBLISHED_TYPES)),
+    )
+
+
+PUBLIC_COLUMNS = (
+    CaseRow.case_no,
+    CaseRow.status,
+    CaseRow.closure_reason,
+    CaseRow.category,
+    CaseRow.district,
+    CaseRow.lead_department,
+    CaseRow.next_deadline,
+    CaseRow.received_at,
+    CaseRow.closed_at,
+    CaseRow.updated_at,
+    case((published(_TARGET), CaseRow.merged_into), else_=None).label("merged_into"),
+    CasePublicationRow.public_text,
+)
 
 
 @dataclass(frozen=True)
@@ -113,9 +149,25 @@ def operator_of_request(sessions: SessionFactory, request_id: str) -> str | None
         )
 
 
+def published_case_of_request(sessions: SessionFactory, request_id: str) -> str | None:
+    """The case number of an intake request id, if that case is published."""
+    with sessions() as session:
+        return session.scalar(
+            select(CaseNumberRow.case_no)
+            .join(CaseRow, CaseRow.case_no == CaseNumberRow.case_no)
+            .where(CaseNumberRow.request_id == request_id, published())
+        )
+
+
 def find_cases(sessions: SessionFactory, where: RequestFilter) -> list[CaseRecord]:
-    """The cases of a filter, newest intake first, at most `where.limit`, with their steps."""
-    query = select(*PUBLIC_COLUMNS)
+    """The published cases of a filter, newest intake first, at most `where.limit`, with their
+    steps. The policy is part of the query, so an unpublished case never takes a place."""
+    query = (
+        select(*PUBLIC_COLUMNS)
+        .outerjoin(CasePublicationRow, CasePublicationRow.case_no == CaseRow.case_no)
+        .outerjoin(_TARGET, _TARGET.case_no == CaseRow.merged_into)
+        .where(published())
+    )
     if where.case_nos is not None:
         query = query.where(CaseRow.case_no.in_(list(where.case_nos)))
     else:

@@ -14,12 +14,18 @@ missing or invalid `api_key`, 400 for anything else.
 | GET    | /open311/v2/requests/{id}.{fmt}            | one case                           |
 | GET    | /open311/v2/tokens/{token}.{fmt}           | the case of an Idempotency-Key     |
 
-POST requests needs an `api_key`: a bearer token of the API (`api.tokens`) whose user may take
-in cases. Intake is synchronous, so the answer carries the case number as `service_request_id`
-(never a token). Idempotency: the `Idempotency-Key` header (8-56 of `A-Z a-z 0-9 . _ ~ : -`,
-a UUID is best) names the intake attempt; the same key again returns the same case (the body of
-the repeat is not compared), and `tokens/{key}` then finds that case. A key first used by
-another client is refused. Without the header every POST is a new case.
+POST requests needs an `api_key` in its body (the specification's POST parameter): a bearer
+token of the API (`api.tokens`) whose user may take in cases. An `api_key` in the query string
+is refused with a 400 on every resource: secrets never go in URLs. Intake is synchronous, so
+the answer carries the case number as `service_request_id` (never a token). Idempotency: the
+`Idempotency-Key` header (8-56 of `A-Z a-z 0-9 . _ ~ : -`, a UUID is best) names the intake
+attempt; the same key again returns the same case (the body of the repeat is not compared), and
+`tokens/{key}` then finds that case if it is published. A key first used by another client is
+refused. Without the header every POST is a new case.
+
+GET answers only published cases (`rules.publication`, applied in `queries.find_cases` and
+`queries.published_case_of_request`): an unpublished case is the same 404 as an unknown one,
+in `requests/{id}` and `tokens/{token}` alike, and is silently left out of every list.
 
 The jurisdiction is `guiyang`: `jurisdiction_id` may be left out; any other value is a 404.
 """
@@ -57,6 +63,7 @@ from api.open311.formats import (
 from api.open311.models import CreatedRequest, RequestInput, TokenLookup
 from api.permissions import Action, allowed
 from api.tokens import authenticate
+from api.unavailable import log_outage, outage, with_retry_after
 from models.intake import CASE_NO_PATTERN
 from services.cases import CaseActionError, open_case
 
@@ -70,6 +77,7 @@ DEFAULT_SPAN = timedelta(days=90)
 REQUEST_ID_PREFIX = "open311:"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+API_KEY = "api_key"
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~:\-]{8,56}$")
 _CASE_NO = re.compile(CASE_NO_PATTERN)
@@ -79,7 +87,9 @@ _FIELDS = frozenset(RequestInput.model_fields) - {"attributes"}
 
 class Open311Route(APIRoute):
     """Answers `Open311Error` (and any invalid argument) with the specification's error document
-    in the format of the resource's extension (XML when the extension is not a known one)."""
+    in the format of the resource's extension (XML when the extension is not a known one); an
+    outage of Temporal or the database (`api.unavailable`) with that document, 503 and
+    Retry-After."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -88,16 +98,45 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except Open311Error as err:
+                if (kind := outage(err)) is not None:  # an outage behind the refusal
+                    return self._unavailable(request, kind)
                 return render_error(_format_of(request), err)
             except RequestValidationError as err:
                 fields = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
                 error = Open311Error(400, *(f"{field} is not valid" for field in fields))
                 return render_error(_format_of(request), error)
+            except Exception as err:
+                if (kind := outage(err)) is None:
+                    raise
+                return self._unavailable(request, kind)
 
         return answer
 
+    @staticmethod
+    def _unavailable(request: Request, kind: str) -> Response:
+        """Temporal or the database cannot be reached: the error document, 503, Retry-After."""
+        log_outage(request, kind)
+        error = Open311Error(503, "the service is temporarily unavailable; retry later")
+        return with_retry_after(render_error(_format_of(request), error))
 
-router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
+
+def _no_key_in_url(request: Request) -> None:
+    """An `api_key` in the query string is refused on every resource: a URL ends up in access
+    logs, proxies and browser histories, so a secret never belongs in one."""
+    if API_KEY in request.query_params:
+        raise Open311Error(
+            400,
+            f"{API_KEY} must not be sent in the URL: send it in the request body "
+            f"({FORM_MEDIA_TYPE}), and replace this key, it may have been logged",
+        )
+
+
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["open311"],
+    route_class=Open311Route,
+    dependencies=[Depends(_no_key_in_url)],
+)
 Context = Annotated[ApiContext, Depends(get_context)]
 
 
@@ -135,7 +174,7 @@ async def create_request(fmt: str, request: Request, context: Context) -> Respon
     output = _format(fmt)
     form = _request_input(await _body(request), request.headers.get("content-type", ""))
     _check_jurisdiction(form.jurisdiction_id or request.query_params.get("jurisdiction_id"))
-    principal = await _principal(context, form.api_key or request.query_params.get("api_key"))
+    principal = await _principal(context, form.api_key)
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not _IDEMPOTENCY_KEY.match(key.strip()):
         raise Open311Error(
@@ -216,7 +255,7 @@ async def token_request(token: str, fmt: str, request: Request, context: Context
     case_no = None
     if _IDEMPOTENCY_KEY.fullmatch(token):
         case_no = await run_in_threadpool(
-            queries.case_of_request, context.sessions, REQUEST_ID_PREFIX + token
+            queries.published_case_of_request, context.sessions, REQUEST_ID_PREFIX + token
         )
     if case_no is None:
         raise Open311Error(404, f"token {_shown(token)} was not found")

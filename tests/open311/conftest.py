@@ -1,8 +1,9 @@
 """Fixtures of the Open311 tests: the router on a bare FastAPI app over the real dev server.
 
-The app holds nothing but the Open311 router and the problem handlers, with the test session's
-Temporal client (a worker polls `TASK_QUEUE`) and its migrated, seeded database. API keys are
-bearer tokens of users added for these tests.
+The app holds nothing but the Open311 router, the centre's publication routes (the public
+wording of a case) and the problem handlers, with the test session's Temporal client (a worker
+polls `TASK_QUEUE`) and its migrated, seeded database. API keys are bearer tokens of users added
+for these tests.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from api import problems
 from api.auth import Role
 from api.context import ApiContext
 from api.open311 import router
+from api.routes import publication
 from api.tokens import add_user, issue_token
 from tests.conftest import TASK_QUEUE
 
@@ -31,13 +33,18 @@ def sessions(database_url: str) -> SessionFactory:
     return session_factory(make_engine(database_url))
 
 
-@pytest.fixture
-def app(client: Client, sessions: SessionFactory) -> FastAPI:
+def open311_app(client: Client, sessions: SessionFactory) -> FastAPI:
     app = FastAPI()
     problems.install(app)
     app.state.context = ApiContext(client=client, sessions=sessions, task_queue=TASK_QUEUE)
     app.include_router(router)
+    app.include_router(publication.router)
     return app
+
+
+@pytest.fixture
+def app(client: Client, sessions: SessionFactory) -> FastAPI:
+    return open311_app(client, sessions)
 
 
 @pytest.fixture
@@ -63,3 +70,9 @@ def client_key(sessions: SessionFactory) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def api_key(client_key: tuple[str, str]) -> str:
     return client_key[1]
+
+
+@pytest.fixture(scope="session")
+def publisher(sessions: SessionFactory) -> dict[str, str]:
+    """The bearer header of a dispatcher: may set a case's public wording."""
+    return {"Authorization": f"Bearer {new_key(sessions, Role.DISPATCHER)[1]}"}

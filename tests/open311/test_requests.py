@@ -83,7 +83,9 @@ async def test_post_form_then_read_back_in_both_formats(
     assert fields["status_notes"] == "已受理，等待派单"
     assert fields["service_name"] == "停水"
     assert fields["service_code"] == WATER_CODE
-    assert fields["description"] == row.title
+    # the caller's own words stay in: without a public wording the description is the service
+    assert fields["description"] == "停水"
+    assert row.title not in as_xml.text
     assert fields["agency_responsible"] is None
     assert fields["service_notice"]
     assert W3C.match(fields["requested_datetime"] or "")
@@ -112,6 +114,7 @@ async def test_post_form_then_read_back_in_both_formats(
         {"type": "human", "summary": "热线受理", "datetime": flat(notes[0])["datetime"]}
     ]
     assert not any(value in as_json.text for value in PERSONAL)
+    assert document["description"] == "停水" and row.title not in as_json.text
 
 
 async def test_post_json_body_with_attributes(
@@ -136,8 +139,11 @@ async def test_post_json_body_with_attributes(
     assert row.title == "夜间施工噪声扰民"
     assert row.content == "夜间施工噪声扰民\n附件：https://img.example.com/noise.jpg"
     [document] = json_of(await http.get(f"{BASE}/requests/{row.case_no}.json"))
-    assert document["address"] == "花果园街道, 南明区"
+    # the street is the caller's text: the public address is the district only
+    assert document["address"] == "南明区"
     assert document["service_name"] == "噪声污染"
+    assert document["description"] == "噪声污染"
+    assert "花果园街道" not in str(document) and "夜间施工" not in str(document)
 
 
 async def test_form_attributes_and_address_only(
@@ -281,12 +287,17 @@ async def test_oversized_body_is_400(http: httpx.AsyncClient, api_key: str) -> N
 
 
 async def test_markup_is_escaped_and_control_characters_refused(
-    http: httpx.AsyncClient, api_key: str
+    http: httpx.AsyncClient, api_key: str, publisher: dict[str, str]
 ) -> None:
     text = '水管<爆裂> & "漏水" </description><x>'
     created = await http.post(f"{BASE}/requests.xml", data=request_form(api_key, description=text))
     assert created.status_code == 201
     case_no = xml(created)[0].findtext("service_request_id")
+    # the description is the centre's public wording: here, the same markup
+    marked = await http.put(
+        f"/cases/{case_no}/publication", json={"public_text": text}, headers=publisher
+    )
+    assert marked.status_code == 200, marked.text
     [request] = xml(await http.get(f"{BASE}/requests/{case_no}.xml"))
     assert request.findtext("description") == text
     [document] = json_of(await http.get(f"{BASE}/requests/{case_no}.json"))
