@@ -4,7 +4,10 @@ Each template's first line is the subject, the rest the body. `Notification.temp
 template without its `.j2` suffix. `case_no` is always provided from `Notification.case_no`;
 every other key comes from `Notification.context`. Only the keys a template declares in
 `TEMPLATE_CONTEXT_KEYS` / `TEMPLATE_OPTIONAL_KEYS` reach it, so personal data put into a
-context by mistake can never be rendered; a missing required key raises.
+context by mistake can never be rendered; a missing required key raises. A department notice
+is sent alike for confidential and other cases, so it never gets a key that
+`rules.disclosure.DEPARTMENT_WITHHELD_KEYS` names (caller, address, street, community,
+coordinates), even if a template declared one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
 
 from models.records import Notification
+from rules.disclosure import DEPARTMENT_WITHHELD_KEYS
 from rules.escalation import LEVEL_NAMES
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -185,6 +189,8 @@ class NotificationRenderer:
                 f"context keys: {', '.join(sorted(missing))}"
             )
         allowed = TEMPLATE_CONTEXT_KEYS[name] | TEMPLATE_OPTIONAL_KEYS.get(name, frozenset())
+        if name in DEPARTMENT_TEMPLATES:
+            allowed -= DEPARTMENT_WITHHELD_KEYS
         context = {key: value for key, value in n.context.items() if key in allowed}
         context["case_no"] = n.case_no
         try:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from models.privacy import mask_name, mask_phone
+from rules.disclosure import Audience, disclosure
 
 
 class ItemKind(StrEnum):
@@ -134,6 +135,9 @@ def masked(timeline: Timeline) -> Timeline:
         intake.caller_name = mask_name(intake.caller_name) if intake.caller_name else None
         intake.caller_phones = [mask_phone(p) for p in intake.caller_phones]
         intake.address = "(address recorded)" if intake.address else None
+        # The one rule of what a reader without a logged purpose sees (street on confidential).
+        if not disclosure(Audience.MASKED, confidential=intake.confidential).area:
+            intake.street = None
     for item in copy_.entries:
         for notice in item.detail.get("notifications") or []:
             if notice.get("channel") == "sms" and notice.get("to"):

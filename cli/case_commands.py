@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
+from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.db import database_url, make_engine, session_factory
+from activities.db import SessionFactory, database_url, make_engine, session_factory
+from api.access_log import record_access
+from api.auth import Principal, Role
+from api.case_access import department_filter
+from api.permissions import Action, allowed
+from api.tokens import get_user
 from cli.intake import intake
 from cli.options import AsJson, By, CaseNo, Decision, Dept, Note, RequestId
 from cli.output import emit_json, emit_lines, emit_listings, emit_view, state_lines
-from cli.runtime import cli_errors, with_client
+from cli.runtime import InvalidOptionsError, cli_errors, with_client
 from models.commands import (
     AddNote,
     AssistInput,
@@ -33,8 +40,11 @@ from models.commands import (
 )
 from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.state import CaseState, CaseView
+from models.tables import CaseRow
+from models.text import check_text
+from rules.disclosure import Audience, CallerView, audience_for, disclose_case, disclosure
 from services import cases
-from services.cases import CaseListing
+from services.cases import CaseListing, CaseNotFoundError
 from workers.config import TemporalSettings
 from workflows.case import CaseWorkflow
 
@@ -72,23 +82,105 @@ def _step(
 # ---- reading ------------------------------------------------------------------------------------
 
 
-@case_app.command("show")
-def show(case_no: CaseNo, as_json: AsJson = False) -> None:
-    """Show one case with its timeline; the caller's name and phones are masked.
+ReaderOption = Annotated[
+    str | None,
+    typer.Option("--by", help="who reads the caller's personal data (a user id); with --purpose"),
+]
+MAX_PURPOSE = 200
+PurposeOption = Annotated[
+    str | None,
+    typer.Option("--purpose", help="with --by: why (kept in the access log)"),
+]
 
-    --json prints the case state as stored, personal data included (an operator tool: handle
-    the output accordingly).
+
+@case_app.command("show")
+def show(
+    case_no: CaseNo,
+    as_json: AsJson = False,
+    by: ReaderOption = None,
+    purpose: PurposeOption = None,
+) -> None:
+    """Show one case with its timeline.
+
+    The caller is shown as surname and masked phone, without address or coordinates (nor
+    street and community on a confidential case), in text and --json alike. With --by USER
+    --purpose WHY the case is shown as that user's role may see it (`rules.disclosure`), and
+    the reading is written to the access log like a read through the API.
     """
     with cli_errors():
+        reading = _reader(by, purpose)
+        if reading is not None:
+            ensure_held(reading.sessions, reading.reader, case_no)
 
         async def read(client: Client, _settings: TemporalSettings) -> CaseState:
             return await cases.show(client, case_no)
 
         state = with_client(read)
+        audience = Audience.MASKED
+        if reading is not None:
+            role = reading.reader.role
+            audience = audience_for(
+                role.value, reads_personal_data=allowed(role, Action.READ_PERSONAL_DATA)
+            )
+        seen = disclosure(audience, confidential=state.intake.caller.confidential)
+        if reading is not None and audience is not Audience.NONE:
+            record_access(
+                reading.sessions,
+                reading.reader,
+                case_no,
+                seen.personal_fields,
+                f"{reading.purpose} (hotline case show)",
+                "view",
+                seen.masked,
+            )
+        state = disclose_case(state, audience)
     if as_json:
         emit_json(state)
     else:
-        emit_lines(state_lines(state))
+        emit_lines(state_lines(state, personal=seen.caller is CallerView.FULL))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Who reads a case's personal data, and why (for the access log)."""
+
+    reader: Principal
+    purpose: str
+    sessions: SessionFactory
+
+
+def _reader(by: str | None, purpose: str | None) -> Reading | None:
+    """The user named by --by (with --purpose), as the API would authenticate them."""
+    if by is None and purpose is None:
+        return None
+    if not (by and by.strip() and purpose and purpose.strip()):
+        raise InvalidOptionsError("--by USER and --purpose WHY go together")
+    if len(purpose.strip()) > MAX_PURPOSE:
+        raise InvalidOptionsError(f"--purpose: at most {MAX_PURPOSE} characters")
+    try:
+        check_text(purpose)
+    except ValueError as err:
+        raise InvalidOptionsError(f"--purpose: {err}") from None
+    sessions = session_factory(make_engine(database_url()))
+    user = get_user(sessions, by.strip())
+    if user is None or not user.active:
+        raise InvalidOptionsError(f"--by: no active user {by.strip()!r}")
+    reader = Principal(user_id=user.id, role=user.role, department=user.department)
+    return Reading(reader, purpose.strip(), sessions)
+
+
+def ensure_held(sessions: SessionFactory, reader: Principal, case_no: str) -> None:
+    """A department reads only the cases it holds; any other is 'no case', as over the API."""
+    if reader.role is not Role.DEPARTMENT or reader.department is None:
+        return
+    with sessions() as session:
+        held = session.scalar(
+            select(CaseRow.case_no).where(
+                CaseRow.case_no == case_no, department_filter(reader.department)
+            )
+        )
+    if held is None:
+        raise CaseNotFoundError(f"no case {case_no}")
 
 
 @case_app.command("list")

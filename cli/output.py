@@ -76,8 +76,12 @@ def view_lines(view: CaseView) -> list[str]:
     ]
 
 
-def caller_line(caller: Caller) -> str:
-    parts = [mask_name(caller.name), *(mask_phone(p) for p in caller.phones)]
+def caller_line(caller: Caller, as_given: bool = False) -> str:
+    """The caller, masked; `as_given`: as the caller was disclosed to the reader."""
+    if as_given:
+        parts = [caller.name or "(anonymous)", *caller.phones]
+    else:
+        parts = [mask_name(caller.name), *(mask_phone(p) for p in caller.phones)]
     if caller.confidential:
         parts.append("(confidential)")
     if caller.enterprise:
@@ -85,10 +89,13 @@ def caller_line(caller: Caller) -> str:
     return "  ".join(parts)
 
 
-def location_line(location: Location) -> str:
+def location_line(location: Location, as_given: bool = False) -> str:
+    """The place; the address and coordinates only `as_given` (as disclosed to the reader)."""
     parts = [location.district, *(p for p in (location.street, location.community) if p)]
     if location.address:
-        parts.append("(address recorded)")
+        parts.append(location.address if as_given else "(address recorded)")
+    if as_given and location.latitude is not None and location.longitude is not None:
+        parts.append(f"({location.latitude}, {location.longitude})")
     return " ".join(parts)
 
 
@@ -109,8 +116,9 @@ def timeline_line(entry: TimelineEntry) -> str:
     )
 
 
-def state_lines(state: CaseState) -> list[str]:
-    """The case as an operator reads it; the caller's name and phones are masked."""
+def state_lines(state: CaseState, personal: bool = False) -> list[str]:
+    """The case as an operator reads it; the caller's name and phones are masked unless
+    `personal` (the state was disclosed to a reader who may see them: `rules.disclosure`)."""
     intake = state.intake
     lead = state.lead
     assisting = [a.department for a in state.assignments if a.active and not a.lead]
@@ -123,8 +131,8 @@ def state_lines(state: CaseState) -> list[str]:
                 ("channel", intake.channel.value),
                 ("title", intake.title),
                 ("content", intake.content),
-                ("caller", caller_line(intake.caller)),
-                ("location", location_line(intake.location)),
+                ("caller", caller_line(intake.caller, personal)),
+                ("location", location_line(intake.location, personal)),
                 ("received", local_time(state.received_at)),
                 ("lead", _assignment(lead.department, lead.signed_at) if lead else NONE),
                 ("assisting", ", ".join(assisting) or NONE),

@@ -4,7 +4,8 @@
 an XLSX workbook with one sheet per table (`SHEETS`), rates as numbers formatted `0.0%`.
 
 Both read an `EvaluationReport` and compute nothing of their own, so they carry the numbers of
-`GET /evaluation/report`."""
+`GET /evaluation/report`. Text cells that a spreadsheet would run as a formula (a district is
+free text) are neutralised by `models.cells.guard_cell`; numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from evaluation.labels import (
     local,
     met_text,
 )
+from models.cells import guard_cell
 from models.evaluation import (
     Dimension,
     EvaluationReport,
@@ -136,7 +138,9 @@ def _csv_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return str(guard_cell(str(value)))  # free text (a district, a label): never a formula
 
 
 def render_csv(report: EvaluationReport) -> bytes:
@@ -157,9 +161,14 @@ _PERCENT = "0.0%"
 _INDICATOR_HEADER = ("指标", "indicator", "分子", "分母", "比率", "目标", "达标")
 
 
+def _append(sheet: Worksheet, cells: Sequence[Any]) -> None:
+    """One row; text that a spreadsheet would run as a formula is guarded, numbers stay."""
+    sheet.append([guard_cell(cell) for cell in cells])
+
+
 def _sheet(book: Workbook, title: str, header: Sequence[str], widths: Sequence[int]) -> Worksheet:
     sheet: Worksheet = book.create_sheet(title)
-    sheet.append(list(header))
+    _append(sheet, list(header))
     for column, width in enumerate(widths, start=1):
         cell = sheet.cell(row=1, column=column)
         cell.font = _HEADER_FONT
@@ -199,7 +208,7 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
 
     overall = _sheet(book, "指标", _INDICATOR_HEADER, (18, 26, 12, 12, 10, 10, 8))
     for value in report.overall.values:
-        overall.append(_indicator_cells(value))
+        _append(overall, _indicator_cells(value))
         _percent_cells(overall, (5, 6), value.key)
 
     calls = _sheet(book, "话务", ("项目", "key", "数值", "比率", "目标"), (22, 28, 14, 10, 10))
@@ -210,22 +219,24 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
         ("15秒内接听量", "answered_within_15s"),
         ("放弃量", "abandoned"),
     ):
-        calls.append([label, name, getattr(summary, name), None, None])
+        _append(calls, [label, name, getattr(summary, name), None, None])
     for value in (summary.connection_rate, summary.answer_15s_rate):
-        calls.append(
-            [indicator_label(value.key), value.key, value.numerator, value.rate, value.target]
+        _append(
+            calls,
+            [indicator_label(value.key), value.key, value.numerator, value.rate, value.target],
         )
         _percent_cells(calls, (4, 5))
     if summary.worst_window is not None:
         window = summary.worst_window
-        calls.append(
+        _append(
+            calls,
             [
                 f"最差连续24小时（{local(window.start)} 起）",
                 "worst_24h_connection_rate",
                 window.answered,
                 window.rate,
                 window.target,
-            ]
+            ],
         )
         _percent_cells(calls, (4, 5))
 
@@ -236,12 +247,13 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
         )
         for values in report.breakdowns.get(dimension, []):
             for value in values.values:
-                sheet.append(
+                _append(
+                    sheet,
                     [
                         values.group,
                         group_label(dimension, values.group, known),
                         *_indicator_cells(value),
-                    ]
+                    ],
                 )
                 _percent_cells(sheet, (7, 8), value.key)
 
@@ -268,7 +280,8 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
     )
     for ranked in report.ranking.classes:
         for score in ranked.scores:
-            ranking.append(
+            _append(
+                ranking,
                 [
                     class_label(ranked.department_class),
                     score.rank,
@@ -280,7 +293,7 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
                         for figure in (value.numerator, value.denominator, value.rate)
                     ),
                     score.score,
-                ]
+                ],
             )
             _percent_cells(ranking, (7, 10, 13))
             ranking.cell(row=ranking.max_row, column=14).number_format = "0.0"
@@ -289,22 +302,23 @@ def render_xlsx(report: EvaluationReport, names: Mapping[str, str] | None = None
         book, "趋势", ("日期", "受理量", "直接答复率", "接通率", "满意率"), (12, 10, 12, 10, 10)
     )
     for point in report.trend:
-        trend.append(
+        _append(
+            trend,
             [
                 point.day,
                 point.cases,
                 point.direct_answer_rate,
                 point.connection_rate,
                 point.satisfaction_rate,
-            ]
+            ],
         )
         _percent_cells(trend, (3, 4, 5))
         trend.cell(row=trend.max_row, column=1).number_format = "yyyy-mm-dd"
 
     mix = _sheet(book, "类型构成", ("类型", "case_type", "受理量"), (10, 16, 10))
     for item in report.type_mix:
-        mix.append(
-            [CASE_TYPE_LABELS.get(item.case_type, item.case_type), item.case_type, item.cases]
+        _append(
+            mix, [CASE_TYPE_LABELS.get(item.case_type, item.case_type), item.case_type, item.cases]
         )
 
     book.properties.title = f"12345热线服务评价报告 {report.period.label}"

@@ -46,6 +46,18 @@ class ArticleNotFoundError(ArticleError):
     status_hint = 404
 
 
+def no_article(article_id: int) -> ArticleNotFoundError:
+    """The one answer for an article that does not exist and for one the reader may not see
+    (another department's draft or history): nothing tells the two apart."""
+    return ArticleNotFoundError(f"no article {article_id}")
+
+
+def flags_visible(view: ArticleView, sees_flags: bool) -> ArticleView:
+    """The article with its open flags only for a reader who may see them (the owning
+    department and the centre); others get an empty list."""
+    return view if sees_flags else view.model_copy(update={"open_flags": []})
+
+
 class ArticleConflictError(ArticleError):
     """The operation does not fit the article's current state (title taken, already decided)."""
 
@@ -412,7 +424,7 @@ def _article_for_update(
 ) -> ArticleRow:
     article = session.get(ArticleRow, article_id, with_for_update=True)
     if article is None:
-        raise ArticleNotFoundError(missing or f"no article {article_id}")
+        raise ArticleNotFoundError(missing) if missing else no_article(article_id)
     return article
 
 
@@ -492,7 +504,7 @@ def _version_row(
 def _article(session: Session, article_id: int) -> ArticleRow:
     article = session.get(ArticleRow, article_id)
     if article is None:
-        raise ArticleNotFoundError(f"no article {article_id}")
+        raise no_article(article_id)
     return article
 
 

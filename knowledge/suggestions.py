@@ -78,14 +78,19 @@ def open_suggestions(
         ]
 
 
+def no_suggestion(case_no: str) -> ArticleNotFoundError:
+    """The one answer for a case that makes no suggestion and for another department's."""
+    return ArticleNotFoundError(
+        f"case {case_no} is not a consultation closed on a department's reply"
+    )
+
+
 def suggestion_for(sessions: SessionFactory, case_no: str) -> Suggestion:
     """One case's suggestion, open or decided; ArticleNotFoundError if the case makes none."""
     with sessions() as session:
         case = session.get(CaseRow, case_no)
         if case is None or not _suggests(case):
-            raise ArticleNotFoundError(
-                f"case {case_no} is not a consultation closed on a department's reply"
-            )
+            raise no_suggestion(case_no)
         decision = session.get(SuggestionRow, case_no)
         return Suggestion(
             case_no=case.case_no,

@@ -35,12 +35,12 @@ from knowledge.index import index_articles
 from knowledge.transfer_checks import check_batch, check_record, ordered
 from knowledge.transfer_files import (
     COLUMNS,
-    FORMULA_STARTS,
     KEYWORD_SEPARATOR,
     LineError,
     TransferFormat,
     parse,
 )
+from models.cells import guard_cell
 from models.enums import ArticleStatus, MaterialType
 from models.knowledge_tables import ArticleRow
 from services.phrases import forbidden_expressions
@@ -162,13 +162,9 @@ def export_text(fields: Mapping[str, Any], format: TransferFormat) -> dict[str, 
                 value = ""
             elif isinstance(value, list):
                 value = KEYWORD_SEPARATOR.join(value)
-            value = _guard(str(value))
+            value = str(guard_cell(str(value)))  # never a formula in a spreadsheet
         values[name] = value
     return values
-
-
-def _guard(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 class ArticleExport:

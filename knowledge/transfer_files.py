@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from models.cells import unguard_cell
 from models.enums import MaterialType
 from models.knowledge import KEYWORD_SEPARATORS as ARTICLE_KEYWORD_SEPARATORS
 from models.knowledge import ArticleFields
@@ -54,9 +55,6 @@ MATERIAL_NAMES: Mapping[str, MaterialType] = {
 """Chinese names accepted for the material types."""
 KEYWORD_SEPARATORS = re.compile("[" + re.escape(ARTICLE_KEYWORD_SEPARATORS) + "]")
 KEYWORD_SEPARATOR = ";"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A CSV cell starting so is exported behind a `'` (so a spreadsheet does not run it as a
-formula); the import takes the `'` off again."""
 
 
 class TransferFormat(StrEnum):
@@ -254,14 +252,9 @@ def _csv_record(row: list[str], line: int, columns: Sequence[str | None]) -> Rec
             )
     for column, cell in zip(columns, row, strict=False):
         if column is not None:
-            record.values[column] = _unguard(cell)
+            # The export guards cells a spreadsheet would run as formulas: take the guard off.
+            record.values[column] = unguard_cell(cell)
     return record
-
-
-def _unguard(cell: str) -> str:
-    if cell.startswith("'") and cell[1:2] and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
 
 
 def _parse_json(text: str, encoding: str) -> ParsedFile:

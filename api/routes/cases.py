@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, literal, select, tuple_
 from starlette.concurrency import run_in_threadpool
 
+from activities.store import retrieval_code
 from api.access_log import record_access
 from api.auth import Principal, Role, require
 from api.case_access import department_filter, ensure_visible
@@ -29,10 +30,19 @@ from api.problems import Problem
 from api.refusals import refused
 from models.enums import CaseStatus, CaseType, Urgency
 from models.intake import CASE_NO_PATTERN, IntakeRecord
-from models.privacy import PERSONAL_FIELDS, masked_caller
+from models.privacy import PERSONAL_FIELDS
 from models.state import CaseState, CaseView
 from models.tables import CaseRow, UtcDateTime
 from models.text import PRINTABLE, check_text
+from models.timestamps import OFFSET_RULE, QueryDateTime, offset_datetime, offset_refusal
+from rules.disclosure import (
+    LISTED_FIELDS,
+    Audience,
+    audience_for,
+    disclose_case,
+    disclosure,
+    may_see_retrieval_code,
+)
 from services import cases as case_service
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -71,19 +81,36 @@ class CaseSummary(BaseModel):
     received_at: datetime
 
 
+def listed(row: CaseRow) -> CaseSummary:
+    """One list row: only what `rules.disclosure.LISTED_FIELDS` lets every audience see."""
+    return CaseSummary.model_validate(
+        {name: getattr(row, name) for name in CaseSummary.model_fields if name in LISTED_FIELDS}
+    )
+
+
 class CasePage(BaseModel):
     items: list[CaseSummary]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
-@router.post("", status_code=201, response_model=CaseView, summary="Intake (受理)")
+class IntakeAnswer(CaseView):
+    """The intake's answer; to the operator who took the call, the retrieval code too."""
+
+    retrieval_code: str | None = Field(
+        default=None,
+        description="the citizen's progress-lookup code, for the operator who took the call to "
+        "read out (the receipt SMS carries it too); in no other answer",
+    )
+
+
+@router.post("", status_code=201, response_model=IntakeAnswer, summary="Intake (受理)")
 async def intake(
     body: IntakeBody,
     response: Response,
     principal: Annotated[Principal, Depends(require(Action.INTAKE))],
     context: Annotated[ApiContext, Depends(get_context)],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
-) -> CaseView:
+) -> IntakeAnswer:
     request_id = idempotency_key or body.request_id or uuid.uuid4().hex
     request = case_service.IntakeRequest.model_validate(
         body.model_dump() | {"request_id": request_id, "operator_id": principal.user_id}
@@ -101,7 +128,17 @@ async def intake(
     except case_service.CaseActionError as err:
         raise Problem(409, str(err)) from err
     response.headers["Location"] = f"/cases/{view.case_no}"
-    return view
+    code = await run_in_threadpool(_intake_code, context, view.case_no, principal.user_id)
+    return IntakeAnswer(**view.model_dump(), retrieval_code=code)
+
+
+def _intake_code(context: ApiContext, case_no: str, reader: str) -> str | None:
+    """The retrieval code, if `reader` is the operator who took the call."""
+    with context.sessions() as session:
+        operator = session.scalar(select(CaseRow.operator_id).where(CaseRow.case_no == case_no))
+    if not may_see_retrieval_code(intake_operator=operator, reader=reader):
+        return None
+    return retrieval_code(context.sessions, case_no)
 
 
 @router.get("", response_model=CasePage, summary="List and filter cases")
@@ -115,8 +152,8 @@ async def list_cases(
     district: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
     overdue: bool | None = None,
     min_escalation_level: Annotated[int | None, Query(ge=0, le=3)] = None,
-    due_after: datetime | None = None,
-    due_before: datetime | None = None,
+    due_after: QueryDateTime | None = None,
+    due_before: QueryDateTime | None = None,
     q: Annotated[
         str | None, Query(max_length=64, pattern=PRINTABLE, description="text in the title")
     ] = None,
@@ -159,7 +196,7 @@ async def list_cases(
 
     rows = await run_in_threadpool(fetch)
     page = rows[:limit]
-    items = [CaseSummary.model_validate(row, from_attributes=True) for row in page]
+    items = [listed(row) for row in page]
     more = len(rows) > limit
     return CasePage(items=items, next_cursor=_cursor(page[-1]) if more and page else None)
 
@@ -191,21 +228,30 @@ async def show_case(
         state = await case_service.show(context.client, case_no)
     except case_service.CaseActionError as err:
         raise await refused(context, case_no, err) from err
-    include = allowed(principal.role, Action.READ_PERSONAL_DATA)
-    masked = principal.role is Role.DEPARTMENT and state.intake.caller.confidential
-    state = _as_seen_by(state, include=include, masked=masked)
+    audience = reader_audience(principal)
+    seen = disclosure(audience, confidential=state.intake.caller.confidential)
+    state = disclose_case(state, audience)
+    include = audience is not Audience.NONE
     if include:
         await run_in_threadpool(
             record_access,
             context.sessions,
             principal,
             case_no,
-            list(PERSONAL_FIELDS),
+            seen.personal_fields,
             access_purpose(purpose),
             "view",
-            masked,
+            seen.masked,
         )
-    return CaseDetail(state=state, caller_masked=masked, personal_data_included=include)
+    return CaseDetail(state=state, caller_masked=seen.masked, personal_data_included=include)
+
+
+def reader_audience(principal: Principal) -> Audience:
+    """The disclosure audience of an API reader (who always gives a purpose, or its default)."""
+    return audience_for(
+        principal.role.value,
+        reads_personal_data=allowed(principal.role, Action.READ_PERSONAL_DATA),
+    )
 
 
 def access_purpose(raw: str) -> str:
@@ -220,20 +266,6 @@ def access_purpose(raw: str) -> str:
     return purpose[:200]
 
 
-def _as_seen_by(state: CaseState, *, include: bool, masked: bool) -> CaseState:
-    intake = state.intake
-    if not include:
-        caller = intake.caller.model_copy(update={"name": None, "phones": []})
-        location = intake.location.model_copy(update={"address": None})
-    elif masked:
-        caller = masked_caller(intake.caller)
-        location = intake.location.model_copy(update={"address": None})
-    else:
-        return state
-    new_intake = intake.model_copy(update={"caller": caller, "location": location})
-    return state.model_copy(update={"intake": new_intake})
-
-
 def _cursor(row: CaseRow) -> str:
     raw = json.dumps([row.received_at.isoformat(), row.case_no]).encode()
     return base64.urlsafe_b64encode(raw).decode()
@@ -245,9 +277,18 @@ def _after(query: Select[CaseRow], cursor: str | None) -> Select[CaseRow]:
         return query
     try:
         received, case_no = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = datetime.fromisoformat(received)
+        if not isinstance(received, str) or not isinstance(case_no, str):
+            raise TypeError("a cursor holds a time and a case number")
+        at = offset_datetime(received)
     except (ValueError, TypeError) as err:
-        raise Problem(422, "cursor: not a cursor this API returned") from err
+        naive = offset_refusal(err)
+        message = naive or "not a cursor this API returned"
+        rule = OFFSET_RULE if naive else "cursor"
+        raise Problem(
+            422,
+            f"query.cursor: {message}",
+            errors=[{"field": "query.cursor", "rule": rule, "message": message}],
+        ) from err
     # A row comparison, so PostgreSQL uses it as an index condition (not a filter).
     condition = tuple_(CaseRow.received_at, CaseRow.case_no) < tuple_(
         literal(at, UtcDateTime()), literal(case_no)
@@ -282,4 +323,7 @@ async def export_case(
         False,
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.json"'
-    return state
+    # The complete record, less the citizen's lookup secret (a credential, not a fact).
+    return state.model_copy(
+        update={"intake": state.intake.model_copy(update={"retrieval_code": None})}
+    )

@@ -27,6 +27,7 @@ from knowledge.suggestions import (
     Suggestion,
     SuggestionDecision,
     decide_suggestion,
+    no_suggestion,
     open_suggestions,
     suggestion_for,
 )
@@ -103,9 +104,10 @@ async def list_articles(
 ) -> list[kb.ArticleView]:
     if status is not ArticleStatus.PUBLISHED or flagged:
         department = _drafts_scope(principal, department)
-    return await run_in_threadpool(
+    articles = await run_in_threadpool(
         kb.list_articles, context.sessions, status, department, flagged, limit, offset
     )
+    return [kb.flags_visible(a, _sees_flags(principal, a.department)) for a in articles]
 
 
 @router.get("/articles/{article_id}", response_model=kb.ArticleView)
@@ -118,8 +120,8 @@ async def show_article(
     if article.status is not ArticleStatus.PUBLISHED and not _sees_drafts(
         principal, article.department
     ):
-        raise Problem(404, f"no published article {article_id}")
-    return article
+        raise _hidden(article_id)
+    return kb.flags_visible(article, _sees_flags(principal, article.department))
 
 
 @router.post("/articles", status_code=202, response_model=SubmissionReceipt)
@@ -145,7 +147,8 @@ async def update_article(
 ) -> SubmissionReceipt:
     """The next version of an article, pending review; the published one stays until approved."""
     current = await _call(kb.get_article, context, article_id)
-    _own_department(principal, current.department)
+    if principal.role is Role.DEPARTMENT and principal.department != current.department:
+        raise _hidden(article_id)
     _own_department(principal, body.department)
     return await _submit(context, principal, body, article_id)
 
@@ -269,7 +272,7 @@ async def show_suggestion(
 ) -> SuggestionDetail:
     suggestion = await _call(suggestion_for, context, case_no)
     if not _sees_drafts(principal, suggestion.department):
-        raise Problem(404, f"no suggestion for case {case_no}")
+        raise Problem(404, str(no_suggestion(case_no)))
     try:
         state = await case_service.show(context.client, case_no)
         reply = state.replies[-1].content if state.replies else None
@@ -286,6 +289,8 @@ async def decide_on_suggestion(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> Suggestion:
     suggestion = await _call(suggestion_for, context, case_no)
+    if principal.role is Role.DEPARTMENT and principal.department != suggestion.department:
+        raise Problem(404, str(no_suggestion(case_no)))
     if not _sees_drafts(principal, suggestion.department) or principal.role is Role.AUDITOR:
         raise Problem(403, "only the centre's reviewers and the replying department decide")
     decision = SuggestionDecision(
@@ -339,6 +344,11 @@ def _sees_drafts(principal: Principal, department: str) -> bool:
     return allowed(principal.role, Action.REVIEW_ARTICLE) or principal.role is Role.AUDITOR
 
 
+def _sees_flags(principal: Principal, department: str) -> bool:
+    """The centre sees every article's open flags; a department those of its own articles."""
+    return principal.role is not Role.DEPARTMENT or principal.department == department
+
+
 def _drafts_scope(principal: Principal, department: str | None) -> str | None:
     """The department filter for reading unpublished things; 403 for roles that may not."""
     if principal.role is Role.DEPARTMENT:
@@ -359,5 +369,12 @@ async def _require_history_reader(
     context: ApiContext, principal: Principal, article_id: int
 ) -> None:
     article = await _call(kb.get_article, context, article_id)
+    if principal.role is Role.DEPARTMENT and principal.department != article.department:
+        raise _hidden(article_id)
     if not _sees_drafts(principal, article.department):
         raise Problem(403, "only the centre's reviewers and the owning department see versions")
+
+
+def _hidden(article_id: int) -> Problem:
+    """Another department's article where only the owner may look: the answer for no article."""
+    return Problem(404, str(kb.no_article(article_id)))

@@ -1,9 +1,15 @@
-"""Citizen progress lookup: case number + retrieval code -> where the case stands (no personal
-data, rate-limited). The code travels in the body, never in the URL."""
+"""Citizen progress lookup: case number + retrieval code -> where the case stands.
+
+The answer holds status, expected reply and the public steps only (domain §13): no names, no
+phones, no department's words. The code travels in the body, never in the URL. Lookups are
+rate-limited per client address, and wrong codes are counted per case number across all
+addresses (`api.rate_limit.LookupGuard`): an unknown number is answered and counted exactly as a
+known number with a wrong code, and a locked number refuses every code for a while.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,15 +17,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from activities.store import retrieval_code
 from api.context import ApiContext, get_context
 from api.problems import Problem
-from api.rate_limit import RateLimiter
+from api.rate_limit import LookupGuard, RateLimiter, Verdict
 from models.intake import CASE_NO_PATTERN
 from models.tables import CaseRow, TransitionRow
 
 router = APIRouter(prefix="/public", tags=["citizens"])
 lookups = RateLimiter(limit=10, per_seconds=60)
+guard = LookupGuard()
+NOT_FOUND = "no case with that number and retrieval code"
+
+
+def lookup_clock() -> datetime:
+    """Now, for the lookup guard (a dependency, so a test can move the clock)."""
+    return datetime.now(UTC)
+
 
 STATUS_LABELS = {
     "received": "已受理，待派单",
@@ -68,11 +81,20 @@ class Progress(BaseModel):
 
 @router.post("/progress", response_model=Progress, dependencies=[Depends(lookups)])
 async def progress(
-    query: ProgressQuery, context: Annotated[ApiContext, Depends(get_context)]
+    query: ProgressQuery,
+    context: Annotated[ApiContext, Depends(get_context)],
+    now: Annotated[datetime, Depends(lookup_clock)],
 ) -> Progress:
     def read() -> Progress | None:
-        code = retrieval_code(context.sessions, query.case_no)
-        if code is None or code != query.retrieval_code:
+        attempt = guard.attempt(context.sessions, query.case_no, query.retrieval_code, now)
+        if attempt.verdict is Verdict.LOCKED:
+            retry = attempt.retry_after
+            raise Problem(
+                429,
+                f"too many wrong codes for this case number; retry in {retry} s",
+                retry_after=retry,
+            )
+        if attempt.verdict is not Verdict.RIGHT:
             return None
         with context.sessions() as session:
             case = session.get(CaseRow, query.case_no)
@@ -99,5 +121,5 @@ async def progress(
     found = await run_in_threadpool(read)
     if found is None:
         # One answer for an unknown case and a wrong code: nothing to probe with.
-        raise Problem(404, "no case with that number and retrieval code")
+        raise Problem(404, NOT_FOUND)
     return found

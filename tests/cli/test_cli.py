@@ -272,9 +272,9 @@ async def test_show_masks_personal_data(hotline: Hotline) -> None:
     assert "中华北路1号" not in shown.stdout
     assert shown.stdout.startswith(f"case {case_no}: dispatched")
     assert "timeline:" in shown.stdout
-    # --json is the state as stored: an operator tool.
+    # --json is masked alike without --by and --purpose (tests/cli/test_case_disclosure.py).
     state = data(await hotline("case", "show", case_no, "--json"))
-    assert state["intake"]["caller"]["phones"] == [PHONE]
+    assert state["intake"]["caller"]["phones"] == ["138****1234"]
 
 
 async def test_unreachable_temporal_exits_3(hotline: Hotline) -> None:
