@@ -1,14 +1,21 @@
-"""The FastAPI application: routers, problem documents, and its connections."""
+"""The FastAPI application: routers, problem documents, body limits, and its connections.
+
+Started without Temporal reachable, the API still starts: its client then connects lazily, and
+every route that needs Temporal answers 503 (`api.unavailable`) until Temporal is back.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from activities.db import make_engine, session_factory
 from api import problems
+from api.body_limits import BodyLimitMiddleware
 from api.context import ApiContext
 from api.open311.router import router as open311_router
 from api.routes import (
@@ -24,9 +31,24 @@ from api.routes import (
     knowledge_transfer,
     phrases,
     public,
+    publication,
 )
 from workers.client import connect
 from workers.config import TemporalSettings
+
+logger = logging.getLogger(__name__)
+
+
+async def temporal_client(settings: TemporalSettings) -> Client:
+    """A connected client; if Temporal cannot be reached now, one that connects on first use."""
+    try:
+        return await connect(settings)
+    except RuntimeError:  # the core SDK's "Failed client connect: ..."
+        logger.warning(
+            "Temporal at %s cannot be reached: the API starts and answers 503 until it can",
+            settings.address,
+        )
+        return await connect(settings, lazy=True)
 
 
 def create_app(context: ApiContext | None = None) -> FastAPI:
@@ -37,7 +59,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
         if getattr(app.state, "context", None) is None:
             settings = TemporalSettings.from_env()
             app.state.context = ApiContext(
-                client=await connect(settings),
+                client=await temporal_client(settings),
                 sessions=session_factory(make_engine()),
                 task_queue=settings.task_queue,
             )
@@ -62,7 +84,9 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(evaluation.router)
     app.include_router(public.router)
+    app.include_router(publication.router)
     app.include_router(open311_router)
     app.include_router(codec.router)
+    app.add_middleware(BodyLimitMiddleware)  # inside the CORS middleware: its 413 gets CORS
     app.add_middleware(codec.CodecCorsMiddleware)
     return app

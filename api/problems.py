@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -62,8 +62,15 @@ def field_errors(error: RequestValidationError) -> list[dict[str, str]]:
 
 
 def install(app: FastAPI) -> None:
+    """Problem documents for `Problem`, invalid input, HTTP errors and outages (503)."""
+    # Imported here: api.unavailable builds its answers with this module's problem_response.
+    from api import unavailable
+
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+    async def _problem(request: Request, exc: Problem) -> Response:
+        kind = unavailable.outage(exc)  # a refusal that an outage caused is an outage
+        if kind is not None:
+            return unavailable.unavailable_response(request, kind)
         return problem_response(exc.status, exc.detail, request.url.path, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
@@ -75,3 +82,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem_response(exc.status_code, str(exc.detail), request.url.path)
+
+    unavailable.install(app)

@@ -6,9 +6,10 @@ shown once when the token is issued, and is stored only as an argon2id hash.
 
 argon2 is deliberately slow, so `authenticate` remembers each successful verification in-process
 for `CACHE_TTL_SECONDS` (60 s), keyed by the SHA-256 of the full token; a failed verification is
-never remembered. The token row and its user are still read on every call: a revocation or a
-deactivation, made by this process or any other, refuses the token on its very next use, well
-within the cache's TTL. `revoke_token` also drops the local cache entries of the token.
+never remembered. The token row, its user and the user's department are still read on every
+call: a revocation, a deactivated user or a deactivated department (`DepartmentRow.active`),
+made by this process or any other, refuses the token on its very next use, well within the
+cache's TTL. `revoke_token` also drops the local cache entries of the token.
 `last_used_at` is written when the secret is verified, so it is accurate to about the TTL.
 
 Neither secrets nor hashes are ever logged or returned by the listing functions.
@@ -175,6 +176,11 @@ def issue_token(sessions: SessionFactory, user_id: str) -> IssuedToken:
             raise ValueError(f"no user {user_id!r}")
         if not user.active:
             raise ValueError(f"user {user_id!r} is deactivated")
+        department = session.get(DepartmentRow, user.department) if user.department else None
+        if not may_act(user, None if department is None else department.active):
+            raise ValueError(
+                f"user {user_id!r} belongs to deactivated department {user.department!r}"
+            )
         session.add(
             ApiTokenRow(
                 id=token_id,
@@ -221,7 +227,8 @@ def authenticate(
     sessions: SessionFactory, token: str, *, cache: VerificationCache | None = None
 ) -> Principal | None:
     """The principal a token stands for; None if malformed, unknown, revoked, of a deactivated
-    user, or if its secret does not match. Blocking (database, argon2): call it in a thread."""
+    user or of a user whose department is deactivated, or if its secret does not match.
+    Blocking (database, argon2): call it in a thread."""
     parsed = parse_token(token)
     if parsed is None:
         return None
@@ -230,15 +237,16 @@ def authenticate(
     digest = hashlib.sha256(token.encode()).hexdigest()
     with sessions() as session:
         found = session.execute(
-            select(ApiTokenRow, UserRow)
+            select(ApiTokenRow, UserRow, DepartmentRow.active)
             .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department)
             .where(ApiTokenRow.id == token_id)
         ).one_or_none()
         if found is None:
             cache.forget_token(token_id)
             return None
-        row, user = found
-        if row.revoked_at is not None or not user.active:
+        row, user, department_active = found
+        if row.revoked_at is not None or not may_act(user, department_active):
             cache.forget_token(token_id)
             return None
         if not cache.hit(digest, token_id):
@@ -251,6 +259,33 @@ def authenticate(
             session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(values))
             session.commit()
         return Principal(user_id=user.id, role=Role(user.role), department=user.department)
+
+
+def may_act(user: UserRow, department_active: bool | None) -> bool:
+    """Whether a user may act: active, and of an active department if they have one
+    (`department_active` is that department's `active`, None when it has no row)."""
+    return user.active and (user.department is None or department_active is True)
+
+
+def acting_user(sessions: SessionFactory, user_id: str) -> UserInfo | None:
+    """The user `user_id` if they may act; None if there is no such user. ValueError, with the
+    reason, for a deactivated user or a user of a deactivated department."""
+    with sessions() as session:
+        found = session.execute(
+            select(UserRow, DepartmentRow.active)
+            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department)
+            .where(UserRow.id == user_id)
+        ).one_or_none()
+        if found is None:
+            return None
+        user, department_active = found
+        if not user.active:
+            raise ValueError(f"user {user_id!r} is deactivated")
+        if not may_act(user, department_active):
+            raise ValueError(
+                f"user {user_id!r} belongs to deactivated department {user.department!r}"
+            )
+        return _user_info(user)
 
 
 def _verify(secret_hash: str, secret: str) -> bool:

@@ -35,6 +35,7 @@ from audit.sources import HistoryNotFoundError, Source, load_history, needs_engi
 from audit.timeline import build_timeline
 from audit.timeline_model import Timeline, TimelineError, masked
 from audit.timeline_words import local
+from cli.actors import check_actor
 from cli.options import CaseNo, DatabaseUrl, check_source
 from cli.runtime import EXIT_REFUSED, InvalidOptionsError, cli_errors, fail, with_client
 from models.privacy import PERSONAL_FIELDS
@@ -83,7 +84,11 @@ def timeline(
     ] = False,
     by: Annotated[
         str | None,
-        typer.Option("--by", help="with --personal: who reads the personal data (user id)"),
+        typer.Option(
+            "--by",
+            help="with --personal: who reads the personal data (user id)",
+            callback=check_actor,
+        ),
     ] = None,
     purpose: Annotated[
         str | None,

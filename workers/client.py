@@ -75,7 +75,8 @@ def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: TemporalSettings | None = None) -> Client:
+async def connect(settings: TemporalSettings | None = None, *, lazy: bool = False) -> Client:
+    """A client of the configured server; `lazy` connects on first use (and retries on each)."""
     settings = settings or TemporalSettings.from_env()
     return await Client.connect(
         settings.address,
@@ -83,4 +84,5 @@ async def connect(settings: TemporalSettings | None = None) -> Client:
         data_converter=data_converter(),
         tls=tls_config(settings),
         api_key=settings.api_key,
+        lazy=lazy,
     )

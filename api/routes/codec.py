@@ -5,7 +5,10 @@ payloads it shows to `POST /codec/decode` as the proto JSON of `temporal.api.com
 (`{"payloads": [{"metadata": {"<k>": "<base64>"}, "data": "<base64>"}]}`) and gets them back in
 the same shape, decrypted with the engine's payload codec (security/codec.py). A decoded payload
 shows a caller's personal data, so only roles granted `decode_payloads` may call it, and every
-decode is written to the access log (case "-": the UI does not say which case it shows).
+decode is written to the access log: one entry per case whose number the decoded payloads hold
+(a case's input, state and commands all carry it), or one entry for case "-" when they hold
+none. The UI sends no workflow id with the payloads (only `X-Namespace`), so the decoded data
+itself is the only place that says which case is shown.
 
 `CodecCorsMiddleware` lets the UI's origin ($HOTLINE_CODEC_CORS_ORIGINS, comma-separated;
 default http://127.0.0.1:8233 and http://localhost:8233) call these two routes, and only these.
@@ -16,7 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header
@@ -34,7 +38,8 @@ from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import Problem
 from api.routes.cases import access_purpose
-from security.codec import PayloadDecryptionError
+from models.intake import CASE_NO_PATTERN
+from security.codec import ENCODING_KEY, ENCRYPTED, PayloadDecryptionError
 
 PREFIX = "/codec"
 CORS_ORIGINS_ENV = "HOTLINE_CODEC_CORS_ORIGINS"
@@ -43,6 +48,10 @@ NO_CASE = "-"
 ACCESSED_FIELDS = ("payloads",)
 DEFAULT_PURPOSE = "Temporal UI: decoding workflow payloads"
 MAX_PAYLOADS = 1000
+# A case number anywhere in a payload's bytes (not inside a longer run of letters or digits).
+_CASE_NO_IN_DATA = re.compile(
+    rb"(?<![A-Za-z0-9])" + CASE_NO_PATTERN.strip("^$").encode() + rb"(?![0-9])"
+)
 
 router = APIRouter(prefix=PREFIX, tags=["codec"])
 
@@ -87,6 +96,27 @@ def _payloads(body: PayloadsJson) -> Payloads:
         ) from None
 
 
+def cases_of(sent: Iterable[Payload], decoded: Iterable[Payload]) -> list[str]:
+    """The case numbers held by the payloads decrypted here, sorted, each once. A payload sent
+    unencrypted comes back as it was sent: it shows nothing of the system's and names no case."""
+    found = {
+        match.decode()
+        for original, plain in zip(sent, decoded, strict=True)
+        if original.metadata.get(ENCODING_KEY) == ENCRYPTED
+        for match in _CASE_NO_IN_DATA.findall(plain.data)
+    }
+    return sorted(found)
+
+
+def _record_decode(
+    context: ApiContext, principal: Principal, case_nos: Sequence[str], reason: str
+) -> None:
+    for case_no in case_nos or [NO_CASE]:
+        record_access(
+            context.sessions, principal, case_no, list(ACCESSED_FIELDS), reason, "view", False
+        )
+
+
 def _answer(payloads: Sequence[Payload]) -> JSONResponse:
     return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
 
@@ -122,16 +152,8 @@ async def decode(
                 f"{field}: {err}",
                 errors=[{"field": field, "rule": "decryptable", "message": str(err)}],
             ) from None
-    await run_in_threadpool(
-        record_access,
-        context.sessions,
-        principal,
-        NO_CASE,
-        list(ACCESSED_FIELDS),
-        reason,
-        "view",
-        False,
-    )
+    case_nos = cases_of(payloads, decoded)
+    await run_in_threadpool(_record_decode, context, principal, case_nos, reason)
     return _answer(decoded)
 
 

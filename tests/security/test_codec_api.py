@@ -62,7 +62,9 @@ async def test_an_auditor_decodes_what_the_ui_shows_and_the_access_is_logged(api
     assert decoded[0].metadata["encoding"] == b"json/plain"
     assert PHONE in base64.b64decode(response.json()["payloads"][1]["data"]).decode()
     [entry] = [
-        e for e in access_entries(api.sessions, case_no="-") if e.purpose.startswith(purpose)
+        e
+        for e in access_entries(api.sessions, case_no=case.case_no)
+        if e.purpose.startswith(purpose)
     ]
     assert entry.role == "auditor"
     assert entry.fields == ["payloads"]
