@@ -36,6 +36,8 @@ class Action(StrEnum):
     URGE = "urge"
     NOTE = "note"
     ESCALATE = "escalate"
+    RETRY_FAULTS = "retry_faults"  # re-run a case's failed work once its cause is fixed
+    PUBLISH_CASE = "publish_case"  # the public wording Open311 shows of a case
     # reading
     READ_CASE = "read_case"
     LIST_CASES = "list_cases"
@@ -104,6 +106,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.MERGE,
                 Action.NOTE,
                 Action.READ_EVALUATION,
+                Action.PUBLISH_CASE,
                 *_READ,
             }
         ),
@@ -128,6 +131,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.DECODE_PAYLOADS,
                 Action.REVIEW_ARTICLE,
                 Action.READ_EVALUATION,
+                Action.PUBLISH_CASE,
                 *_READ,
             }
         ),
@@ -157,6 +161,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.READ_CASE,
                 Action.LIST_CASES,
                 Action.READ_ACCESS_LOG,
+                Action.RETRY_FAULTS,
             }
         ),
     }

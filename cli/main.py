@@ -5,6 +5,8 @@ hotline worker                    the case worker alone (TEMPORAL_ADDRESS, HOTLI
 hotline db upgrade | seed         migrate / seed the application database (DATABASE_URL)
 hotline case intake ...           take in a contact and open its case
 hotline case show | list | <step> read and work cases
+hotline case publish NO --text|--clear  the public wording Open311 shows of a case
+hotline case faults [NO] | retry-faults NO  cases whose work met bad data; retry it
 hotline escalate NO --level N     raise a case's supervision level
 hotline user add|list|deactivate  users of the HTTP API, one role each
 hotline token issue|list|revoke   their bearer tokens (a token is shown only once)
@@ -27,13 +29,15 @@ from cli.admin import token_app, user_app
 from cli.audit import audit_app
 from cli.calls import calls_app
 from cli.case_commands import case_app
+from cli.faults import faults_command, retry_faults_command
 from cli.keys import keys_app
 from cli.knowledge import kb_app
-from cli.options import By, CaseNo, DatabaseUrl
+from cli.options import By, CaseNo, DatabaseUrl, parse_moment
 from cli.phrases import phrases_app
+from cli.publication import publish_command
 from cli.report import report_command, today_command
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
-from models.commands import Escalate
+from models.commands import EscalationRequest
 from services import cases
 from workers.config import TemporalSettings
 
@@ -73,6 +77,9 @@ db_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
+case_app.command("publish")(publish_command)
+case_app.command("faults")(faults_command)
+case_app.command("retry-faults")(retry_faults_command)
 app.add_typer(case_app, name="case")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
@@ -149,11 +156,12 @@ def escalate(
     note: Annotated[str, typer.Option("--note", help="why the case is escalated")],
     by: By,
     deadline: Annotated[
-        str | None,
+        datetime | None,
         typer.Option(
             "--deadline",
             metavar="ISO",
-            help="a shorter deadline, e.g. 2026-12-01T18:00 (Asia/Shanghai when no offset)",
+            parser=parse_moment,
+            help="a shorter deadline with its UTC offset, e.g. 2026-12-01T18:00+08:00",
         ),
     ] = None,
 ) -> None:
@@ -162,7 +170,7 @@ def escalate(
     The case applies the escalation right after; check it with `hotline case show NO`.
     """
     with cli_errors():
-        request = Escalate.model_validate(
+        request = EscalationRequest.model_validate(
             {"level": level, "note": note, "by": by, "deadline": deadline}
         )
 
@@ -177,9 +185,8 @@ def escalate(
 
 def _local(at: datetime) -> str:
     from cli.output import local_time
-    from rules.calendar import SHANGHAI
 
-    return local_time(at if at.tzinfo else at.replace(tzinfo=SHANGHAI))
+    return local_time(at)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ from models.commands import (
     CallbackResult,
     Command,
     Dispatch,
-    Escalate,
+    EscalationRequest,
     ExtensionDecision,
     ExtensionRequest,
     MergeCase,
     Reply,
     ReplyReview,
+    RetryFaults,
     ReturnCase,
     ReturnReview,
     SignOff,
@@ -102,6 +103,13 @@ STEPS: list[tuple[str, Any, type[Command], Action, str]] = [
     ("merge", CaseWorkflow.merge, MergeCase, Action.MERGE, "Merge into a master case (并单)"),
     ("urge", CaseWorkflow.urge, Urge, Action.URGE, "Urge the department (催办)"),
     ("notes", CaseWorkflow.add_note, AddNote, Action.NOTE, "Add a note"),
+    (
+        "retry-faults",
+        CaseWorkflow.retry_faults,
+        RetryFaults,
+        Action.RETRY_FAULTS,
+        "Retry the case's faults, once their cause is fixed (administrators)",
+    ),
 ]
 
 
@@ -171,7 +179,7 @@ for _step in STEPS:
     _add_step(*_step)
 
 
-EscalationBody = body_model(Escalate)
+EscalationBody = body_model(EscalationRequest)
 
 
 @router.post("/{case_no}/escalations", status_code=202, summary="Escalate (督办)")
@@ -181,7 +189,7 @@ async def escalate(
     principal: Annotated[Principal, Depends(require(Action.ESCALATE))],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> dict[str, str]:
-    request = _command(Escalate, body.model_dump(), principal)  # type: ignore[attr-defined]
+    request = _command(EscalationRequest, body.model_dump(), principal)  # type: ignore[attr-defined]
     try:
         await case_service.escalate(context.client, case_no, request)
     except case_service.CaseActionError as err:

@@ -30,6 +30,7 @@ EXPECTED: dict[Role, set[str]] = {
         "merge",
         "note",
         "read_evaluation",
+        "publish_case",
         *READ,
     },
     Role.DEPARTMENT: {
@@ -49,6 +50,7 @@ EXPECTED: dict[Role, set[str]] = {
         "decode_payloads",
         "review_article",
         "read_evaluation",
+        "publish_case",
         *READ,
     },
     Role.AUDITOR: {"export", "read_access_log", "decode_payloads", "read_evaluation", *READ},
@@ -67,6 +69,7 @@ EXPECTED: dict[Role, set[str]] = {
         "read_case",
         "list_cases",
         "read_access_log",
+        "retry_faults",
     },
 }
 
