@@ -103,6 +103,8 @@ DEPARTMENT_STEPS = frozenset({Step.SIGN_OFF, Step.HANDLING, Step.REDO, Step.REOP
 HANDLING_KEY = "handling"
 ARCHIVE_HISTORY_PATCH = "archive-history-at-closure"
 FAULTS_PATCH = "faults-instead-of-failures"
+ESCALATION_DEADLINE_OFFSET_PATCH = "escalation-deadline-needs-offset"
+NAIVE_DEADLINE_REASON = "deadline: needs a UTC offset (+08:00 for Beijing time, or Z for UTC)"
 RECORD_TRANSITION = "record_transition"
 ARCHIVE_CASE = "archive_case"
 
@@ -754,6 +756,19 @@ class CaseWorkflow:
                     str(request.get("by") or "unknown"),
                     state.status,
                     {"reason": _invalid_escalation(request)},
+                )
+                return
+            if (
+                request.deadline is not None
+                and request.deadline.tzinfo is None
+                and workflow.patched(ESCALATION_DEADLINE_OFFSET_PATCH)
+            ):
+                # Old histories read such a deadline as Beijing time; new signals refuse it.
+                await self._record(
+                    "escalation_refused",
+                    request.by,
+                    state.status,
+                    {"reason": NAIVE_DEADLINE_REASON},
                 )
                 return
             level = escalation_rules.raised_level(state.escalation_level, request.level)

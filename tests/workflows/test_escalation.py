@@ -124,3 +124,18 @@ async def test_a_deadline_before_sign_off_caps_the_sign_off_clock_too(client: Cl
     assert state.clock("sign_off").deadline.due == requested
     assert state.clock("handling").deadline.due == requested
     assert state.clock("sign_off").original_due == sign_off_due
+
+
+async def test_a_stock_cli_deadline_without_an_offset_is_refused(env: WorkflowEnvironment, client):
+    case = intake()
+    handle = await start(client, case)
+    state = await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    due = state.clock("handling").deadline.due
+    naive = (due - timedelta(days=1)).replace(tzinfo=None).isoformat()
+    signal_escalate(env, case.case_no, {"level": 2, "by": "sup-5", "deadline": naive})
+    state = await until(handle, lambda s: s.timeline[-1].actor == "sup-5")
+    refused = state.timeline[-1]
+    assert refused.action == "escalation_refused"
+    assert "UTC offset" in refused.detail["reason"]
+    assert state.escalation_level == 0
+    assert state.clock("handling").deadline.due == due
