@@ -36,8 +36,9 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.open311.formats import BEIJING, Open311Error
 from api.open311.models import (
@@ -73,6 +74,15 @@ SYSTEM_ACTOR = "system"
 
 DISTRICT_ATTRIBUTE = "district"
 STREET_ATTRIBUTE = "street"
+_Model = TypeVar("_Model", bound=BaseModel)
+_CALLER_ARGUMENTS = {"name": "first_name and last_name", "phones": "phone"}
+_LOCATION_ARGUMENTS = {
+    "district": f"attribute[{DISTRICT_ATTRIBUTE}]",
+    "street": f"attribute[{STREET_ATTRIBUTE}]",
+    "address": "address_string",
+    "latitude": "lat",
+    "longitude": "long",
+}
 CASE_TYPE_ATTRIBUTE = "case_type"
 
 CASE_TYPE_NAMES: Mapping[CaseType, str] = {
@@ -399,7 +409,9 @@ def _attributes(
     return values
 
 
-def _location(form: RequestInput, attributes: Mapping[str, str], errors: list[str]) -> Location:
+def _location(
+    form: RequestInput, attributes: Mapping[str, str], errors: list[str]
+) -> Location | None:
     latitude = _coordinate(form.lat, "lat", 90, errors)
     longitude = _coordinate(form.long, "long", 180, errors)
     if (latitude is None) != (longitude is None) and not (
@@ -413,13 +425,14 @@ def _location(form: RequestInput, attributes: Mapping[str, str], errors: list[st
         errors.append(f"address_string is longer than {MAX_ADDRESS} characters")
         address = ""
     both = latitude is not None and longitude is not None
-    return Location(
-        district=attributes.get(DISTRICT_ATTRIBUTE) or DEFAULT_DISTRICT,
-        street=attributes.get(STREET_ATTRIBUTE),
-        address=address or None,
-        latitude=latitude if both else None,
-        longitude=longitude if both else None,
-    )
+    fields = {
+        "district": attributes.get(DISTRICT_ATTRIBUTE) or DEFAULT_DISTRICT,
+        "street": attributes.get(STREET_ATTRIBUTE),
+        "address": address or None,
+        "latitude": latitude if both else None,
+        "longitude": longitude if both else None,
+    }
+    return _checked(Location, fields, _LOCATION_ARGUMENTS, errors)
 
 
 def _coordinate(value: str | None, name: str, limit: int, errors: list[str]) -> float | None:
@@ -435,7 +448,7 @@ def _coordinate(value: str | None, name: str, limit: int, errors: list[str]) -> 
     return number
 
 
-def _caller(form: RequestInput, errors: list[str]) -> Caller:
+def _caller(form: RequestInput, errors: list[str]) -> Caller | None:
     """Name and phone of the person reporting; the error texts never repeat them."""
     first = (form.first_name or "").strip()
     last = (form.last_name or "").strip()
@@ -447,7 +460,25 @@ def _caller(form: RequestInput, errors: list[str]) -> Caller:
     if phone and not _PHONE.match(phone):
         errors.append("phone is not a valid phone number")
         phone = ""
-    return Caller(name=name or None, phones=[phone] if phone else [])
+    fields = {"name": name or None, "phones": [phone] if phone else []}
+    return _checked(Caller, fields, _CALLER_ARGUMENTS, errors)
+
+
+def _checked(
+    model: type[_Model],
+    fields: Mapping[str, object],
+    arguments: Mapping[str, str],
+    errors: list[str],
+) -> _Model | None:
+    """The model built from a form's arguments, or None with each broken argument named in
+    `errors` (by its Open311 name, never its value: it may be a caller's name)."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as err:
+        for issue in err.errors(include_input=False, include_url=False):
+            field = str(issue["loc"][0]) if issue["loc"] else ""
+            errors.append(f"{arguments.get(field, field)} is not valid: {issue['msg']}")
+        return None
 
 
 def _updated(row: PublicCase, notes: Sequence[Note]) -> datetime:

@@ -323,3 +323,26 @@ async def test_other_jurisdiction_and_other_media_types_are_refused(
     wrong_method = await http.post(f"{BASE}/services.json")
     assert wrong_method.status_code == 404
     assert errors(wrong_method, "json")[0][0] == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"first_name": "泄露标记\x00"},
+        {"last_name": "张\x07"},
+        {"address_string": "中华北路\x01100号"},
+        {"attribute[street]": "中华北路\x1b街道"},
+    ],
+    ids=["first_name", "last_name", "address_string", "street"],
+)
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+async def test_control_characters_in_the_reporter_or_place_are_400_naming_the_argument(
+    http: httpx.AsyncClient, api_key: str, fmt: str, fields: dict[str, str]
+) -> None:
+    response = await http.post(f"{BASE}/requests.{fmt}", data=request_form(api_key, **fields))
+    assert response.status_code == 400, response.text
+    text = " ".join(description for _, description in errors(response, fmt))
+    argument = next(iter(fields)).removeprefix("attribute[").removesuffix("]")
+    assert argument in text and "not valid" in text
+    for value in fields.values():
+        assert value.strip("\x00\x01\x07\x1b") not in text
