@@ -28,10 +28,10 @@ from api.context import ApiContext
 from api.tokens import add_user, issue_token
 from api.unavailable import RETRY_AFTER_SECONDS
 from tests.api.http import Api
-from tests.api.tcp_proxy import TcpProxy, free_port
 from tests.api.test_cases_api import intake_body
 from tests.conftest import TASK_QUEUE
 from tests.open311.support import request_form
+from tests.tcp_proxy import TcpProxy, free_port
 from workers.client import data_converter
 
 PROBLEM = "application/problem+json"
@@ -85,7 +85,7 @@ def split_address(address: str) -> tuple[str, int]:
 @pytest.mark.parametrize(
     "url",
     [
-        pytest.param(f"postgresql://postgres@127.0.0.1:{free_port()}/h4", id="postgres-closed"),
+        pytest.param(f"postgresql://postgres@127.0.0.1:{free_port()}/nobody", id="postgres-closed"),
         pytest.param(  # read-only: SQLite may not create the missing file
             f"sqlite:///file:/nonexistent-{uuid.uuid4().hex}/hotline.db?mode=ro&uri=true",
             id="sqlite-missing",
@@ -119,7 +119,7 @@ async def test_postgres_going_away_mid_run_is_a_503_and_coming_back_serves_again
         pytest.skip("needs DATABASE_URL of a PostgreSQL database")
     real = make_url(database_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
-    await proxy.start()
+    proxy.start()
     proxied_url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     proxied = make_engine(proxied_url)
     admin = admin_token(make_sessions(make_engine(database_url)))
@@ -127,13 +127,13 @@ async def test_postgres_going_away_mid_run_is_a_503_and_coming_back_serves_again
     try:
         async with http_of(create_app(context)) as http:
             assert (await http.get("/departments", headers=admin)).status_code == 200
-            await proxy.stop()
+            proxy.cut()
             assert_problem_503(await http.get("/departments", headers=admin))
             assert_open311_503(await http.get("/open311/v2/services.json"))
-            await proxy.start()
+            proxy.restore()
             assert (await http.get("/departments", headers=admin)).status_code == 200
     finally:
-        await proxy.stop()
+        proxy.stop()
         proxied.dispose()
 
 
@@ -145,7 +145,7 @@ async def test_temporal_going_away_is_a_503_not_a_409_or_400_and_coming_back_ser
 ) -> None:
     host, port = split_address(env.client.service_client.config.target_host)
     proxy = TcpProxy(host, port)
-    await proxy.start()
+    proxy.start()
     client = await Client.connect(
         proxy.address,
         namespace=env.client.namespace,
@@ -162,7 +162,7 @@ async def test_temporal_going_away_is_a_503_not_a_409_or_400_and_coming_back_ser
             assert opened.status_code == 201, opened.text
             case_no = opened.json()["case_no"]
 
-            await proxy.stop()
+            proxy.cut()
             assert_problem_503(await http.get(f"/cases/{case_no}", headers=operator))
             note = await api.post(f"/cases/{case_no}/notes", operator, note="来电催问进度")
             assert_problem_503(note)
@@ -170,11 +170,11 @@ async def test_temporal_going_away_is_a_503_not_a_409_or_400_and_coming_back_ser
             form = request_form(bearer(operator))
             assert_open311_503(await http.post("/open311/v2/requests.json", data=form))
 
-            await proxy.start()
+            proxy.restore()
             again = await http.get(f"/cases/{case_no}", headers=operator)
             assert again.status_code == 200, again.text
     finally:
-        await proxy.stop()
+        proxy.stop()
 
 
 async def test_the_api_starts_without_temporal_and_answers_503_until_temporal_is_reachable(
@@ -200,10 +200,10 @@ async def test_the_api_starts_without_temporal_and_answers_503_until_temporal_is
         unknown = "/cases/GY19990101-999999"
         assert_problem_503(await http.get(unknown, headers=operator))
         assert_problem_503(await http.post("/cases", json=intake_body(), headers=operator))
-        await proxy.start()
+        proxy.start()
         try:
             assert (await http.get(unknown, headers=operator)).status_code == 404
             opened = await http.post("/cases", json=intake_body(), headers=operator)
             assert opened.status_code == 201, opened.text
         finally:
-            await proxy.stop()
+            proxy.stop()
