@@ -33,6 +33,8 @@ from workers.devstack import (
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 20.0
+START_TIMEOUT_S = 90.0
+START_ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -84,14 +86,42 @@ class DevServer:
         return server_command(own, temporal_binary())
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=self.folder,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(HOST, self.port, timeout=60)
+        """Start the server; a first start that loses a port race takes fresh ports (a restart
+        keeps its ports, its clients reconnect to the same address)."""
+        first = self.process is None and not (self.folder / "temporal.db").exists()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            log = self.folder / "temporal.log"
+            with log.open("ab") as output:
+                self.process = subprocess.Popen(
+                    self.command(),
+                    cwd=self.folder,
+                    start_new_session=True,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            if self._wait_until_serving():
+                return
+            _stop(self.process)
+            if attempt == START_ATTEMPTS:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise TimeoutError(f"Temporal did not serve {self.address}: {tail}")
+            if first:
+                self.port, self.ui_port = free_port(), free_port()
+
+    def _wait_until_serving(self) -> bool:
+        """True once the frontend port accepts connections; False if the server exited first or
+        did not open it in time."""
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                wait_for_port(HOST, self.port, timeout=1)
+                return True
+            except TimeoutError:
+                continue
+        return False
 
     def stop(self) -> None:
         _stop(self.process)
