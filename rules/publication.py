@@ -19,11 +19,15 @@ What of a published case
     No free text a caller wrote: not the title, the content, the street or the address. The
     `description` is the centre's public wording of the case (`case_publications`, set by a
     dispatcher or supervisor) or, without one, the service's name. The `address` is the
-    district only (a value from a fixed list). Status notes and the step history are fixed
-    texts, never a note someone wrote. A published case that was merged into another one names
-    that case's number only if that case is published too. Steps that link other cases to this
-    one (`merged_case_linked`) are not shown: they would tell when someone else raised the same
-    matter.
+    district only (a value from a fixed list). The point (`lat`/`long`) is never published:
+    the fields are present and empty. A point sent from a phone is as exact as a house number,
+    usually where the caller lives or stands, and a public feed of points with times would
+    show who reports what from where (a noise complaint's point is the complainer's home);
+    posting to the API is a request for help, not consent to a public map. Status notes and
+    the step history are fixed texts, never a note someone wrote. A published case that was
+    merged into another one names that case's number only if that case is published too.
+    Steps that link other cases to this one (`merged_case_linked`) are not shown: they would
+    tell when someone else raised the same matter.
 
 The public wording
     1 to `MAX_PUBLIC_TEXT` characters, not blank, none of the forbidden wording of the service

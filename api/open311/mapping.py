@@ -15,18 +15,25 @@ Intake (POST requests)
     street = `attribute[street]`; the point (`lat`/`long`) and `address_string` go to the
     location as given (`address_id`, when that is all there is, is kept as the address text);
     title = the first 60 characters of the description (whitespace collapsed), else the
-    service name; content = the description (else the service name), with the `media_url` as
-    a last line; caller = `last_name`+`first_name` (or `first_name last_name` in Latin script)
-    and `phone`; outcome `ToDispatch()`: a dispatcher routes the case. `email`, `device_id` and
+    service name; content = the description (at most 4,000 characters, the specification's
+    limit; else the service name), with the `media_url` as a last line; caller =
+    `last_name`+`first_name` (or `first_name last_name` in Latin script) and `phone`;
+    outcome `ToDispatch()`: a dispatcher routes the case. `email`, `device_id` and
     `account_id` are accepted and not kept.
 
 Public view (GET requests)
     Only published cases, and of them only what `rules.publication` lets out: `description` is
     the centre's public wording of the case, else the service name (never the caller's title or
     content); `address` is the district only (never the street or address the caller gave);
-    `lat`/`long` are never returned; `status_notes` and the `notes` history are fixed texts
-    chosen by status, closure reason and step, never a note someone wrote, and leave out the
-    steps that link other cases; a merge names the other case only if it is published too.
+    `lat`/`long` are present and empty (the policy does not publish a point); `status_notes`
+    and the `notes` history are fixed texts chosen by status, closure reason and step, never a
+    note someone wrote, and leave out the steps that link other cases; a merge names the other
+    case only if it is published too.
+
+Notes (the Update History extension of GeoReport v2)
+    One entry per shown step: `datetime` (W3C, Beijing offset), `description` (the fixed text
+    of the step) and `type`: `opened` for the intake, `closed` for the step that closed the
+    case, `activity` for every other step.
 """
 
 from __future__ import annotations
@@ -65,12 +72,13 @@ DEFAULT_DISTRICT = "云岩区"
 DEFAULT_CASE_TYPE = CaseType.HELP
 SERVICE_CODE_LENGTH = 10
 TITLE_LENGTH = 60
-MAX_DESCRIPTION = 8000
+MAX_DESCRIPTION = 4000  # the specification: "free form text limited to 4,000 characters"
+MAX_CONTENT = 8000  # the case's content: the description and the media_url line
 MAX_ADDRESS = 256
 MAX_NAME = 64
 MAX_STREET = 64
 MAX_MEDIA_URL = 2000
-SYSTEM_ACTOR = "system"
+INTAKE_STEP = "intake"
 
 DISTRICT_ATTRIBUTE = "district"
 STREET_ATTRIBUTE = "street"
@@ -275,8 +283,8 @@ def intake_request(
     content = description or name
     if media_url:
         content = f"{content}\n附件：{media_url}"
-    if not errors and len(content) > MAX_DESCRIPTION:
-        errors.append(f"description with media_url is longer than {MAX_DESCRIPTION} characters")
+    if not errors and len(content) > MAX_CONTENT:
+        errors.append(f"description with media_url is longer than {MAX_CONTENT} characters")
     if errors:
         raise Open311Error(400, *errors)
     fields = {
@@ -350,22 +358,25 @@ def service_request(
         updated_datetime=_updated(row, notes),
         expected_datetime=None if closed else row.next_deadline,
         address=public_address(row.district),
+        lat=None,  # present and empty: `rules.publication` does not publish a point
+        long=None,
         notes=notes,
     )
 
 
 def note(step: TransitionRow, departments: Mapping[str, str]) -> Note:
-    """One logged step as a fixed text: who did it (a person or the system), what, when."""
+    """One logged step as an Update History note: when, a fixed text of what, and its type."""
     detail = step.detail or {}
-    summary = STEP_SUMMARIES.get(step.action, OTHER_STEP)
+    description = STEP_SUMMARIES.get(step.action, OTHER_STEP)
     if step.action == "dispatch":
         lead = _department(_text(detail.get("lead_department")), departments)
-        summary = f"派单至{lead}" if lead else summary
+        description = f"派单至{lead}" if lead else description
     if step.to_status == CaseStatus.CLOSED:
         closed = _closed_note(_text(detail.get("closure_reason")), None)
-        summary = closed if summary in (OTHER_STEP, closed) else f"{summary}；{closed}"
-    kind: NoteType = "system" if step.actor == SYSTEM_ACTOR else "human"
-    return Note(type=kind, summary=summary, datetime=step.at)
+        description = closed if description in (OTHER_STEP, closed) else f"{description}；{closed}"
+        return Note(datetime=step.at, description=description, type="closed")
+    kind: NoteType = "opened" if step.action == INTAKE_STEP else "activity"
+    return Note(datetime=step.at, description=description, type=kind)
 
 
 # ---- private ------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
-NoteType = Literal["human", "system"]
+NoteType = Literal["opened", "activity", "closed"]
+"""The `type` of an Update History note: the step that took the case in, one that closed it,
+anything in between (the values Chicago, Boston and San Francisco use)."""
 RequestStatus = Literal["open", "closed"]
 
 
@@ -71,15 +73,20 @@ class CreatedRequest(Document):
 
 
 class Note(Document):
-    """One step of a request's history (the `notes` extension): no personal data, no free text."""
+    """One step of a request's history: an entry of `notes`, the Update History extension of
+    GeoReport v2 (its fields and their order as in the extension's example). A fixed text, no
+    personal data, nothing someone wrote."""
 
-    type: NoteType
-    summary: str
     datetime: dt.datetime
+    description: str
+    type: NoteType
 
 
 class ServiceRequest(Document):
-    """One entry of GET requests. `lat` and `long` are never returned: a point is personal."""
+    """One entry of GET requests: the specification's fields in its order, then `notes`.
+
+    `lat` and `long` are always present; the publication policy leaves them empty
+    (`rules.publication`), like `address_id`, `zipcode` and `media_url`."""
 
     service_request_id: str
     status: RequestStatus
@@ -95,6 +102,8 @@ class ServiceRequest(Document):
     address: str | None
     address_id: str | None = None
     zipcode: str | None = None
+    lat: float | None = None
+    long: float | None = None
     media_url: str | None = None
     notes: list[Note] = Field(default_factory=list)
 

@@ -2,8 +2,9 @@
 
 Every resource takes its format from its extension (`services.xml`, `services.json`). Every
 error, in either format, is the specification's error document with the HTTP status as its
-code: 404 for an unknown resource (service code, request, token, jurisdiction), 403 for a
-missing or invalid `api_key`, 400 for anything else.
+code: 404 for an unknown resource (service code, request, token, jurisdiction, path), 403 for
+a missing or invalid `api_key`, 400 for anything else (a resource asked with a method it does
+not take included); 503 with Retry-After while Temporal or the database cannot be reached.
 
 | Method | Path                                       | What                               |
 |--------|--------------------------------------------|------------------------------------|
@@ -78,6 +79,7 @@ REQUEST_ID_PREFIX = "open311:"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 API_KEY = "api_key"
+ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~:\-]{8,56}$")
 _CASE_NO = re.compile(CASE_NO_PATTERN)
@@ -232,7 +234,9 @@ async def list_requests(fmt: str, request: Request, context: Context) -> Respons
         # A malformed number names no case; it must not reach the database as text.
         where = queries.RequestFilter(case_nos=[n for n in numbers if _CASE_NO.fullmatch(n)])
     else:
-        where = await _request_filter(context, params.getlist("service_code"), params)
+        where = await _request_filter(
+            context, params.getlist("service_code"), params.getlist("status"), params
+        )
     return await _requests(context, output, where)
 
 
@@ -263,9 +267,29 @@ async def token_request(token: str, fmt: str, request: Request, context: Context
     return render_list(output, "service_requests", [lookup])
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/{path:path}", methods=list(ANY_METHOD), include_in_schema=False)
 async def unknown_resource(path: str, request: Request) -> Response:
+    """Whatever no route above takes: 400 for a resource asked with a method it does not take
+    (the resource exists), 404 for a path that is no resource; both the error document."""
+    methods = _methods_of(request)
+    if methods:
+        raise Open311Error(
+            400, f"{request.method} is not supported on {_shown(path, 80)}: use {methods}"
+        )
     raise Open311Error(404, f"{request.method} {_shown(path, 80)} is not a resource of this API")
+
+
+def _methods_of(request: Request) -> str:
+    """The methods of the Open311 resource at the request's path ('' if there is none)."""
+    found: set[str] = set()
+    for route in router.routes:
+        if (
+            isinstance(route, APIRoute)
+            and route.endpoint is not unknown_resource
+            and route.path_regex.match(request.url.path)
+        ):
+            found |= route.methods or set()
+    return " or ".join(sorted(found))
 
 
 # ---- private: arguments -------------------------------------------------------------------------
@@ -394,14 +418,15 @@ def _comma_list(values: Iterable[str]) -> list[str]:
 
 
 async def _request_filter(
-    context: ApiContext, codes: list[str], params: Mapping[str, str]
+    context: ApiContext, codes: list[str], status: list[str], params: Mapping[str, str]
 ) -> queries.RequestFilter:
+    """`service_code` and `status` may each be repeated and comma delimited (the spec)."""
     categories: list[str] | None = None
     service_codes = {code.lower() for code in _comma_list(codes)}
     if service_codes:
         known = await run_in_threadpool(queries.known_categories, context.sessions)
         categories = [c for c in known if mapping.service_code(c) in service_codes]
-    statuses = frozenset(s.lower() for s in _comma_list([params.get("status") or ""]))
+    statuses = frozenset(s.lower() for s in _comma_list(status))
     if statuses - {"open", "closed"}:
         raise Open311Error(400, "status must be open, closed or both, comma separated")
     start = _datetime(params.get("start_date"), "start_date")

@@ -53,10 +53,12 @@ REQUEST_FIELDS = [
     "address",
     "address_id",
     "zipcode",
+    "lat",
+    "long",
     "media_url",
     "notes",
 ]
-NOTE_FIELDS = ["type", "summary", "datetime"]
+NOTE_FIELDS = ["datetime", "description", "type"]
 
 
 def xml(response: httpx.Response) -> Element:

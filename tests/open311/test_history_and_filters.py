@@ -60,7 +60,8 @@ async def test_notes_follow_the_case_to_closure(
     assert W3C.match(str(dispatched["expected_datetime"]))
     notes = dispatched["notes"]
     assert isinstance(notes, list)
-    assert [n["summary"] for n in notes] == ["热线受理", "派单至贵阳市水务管理局"]
+    assert [n["description"] for n in notes] == ["热线受理", "派单至贵阳市水务管理局"]
+    assert [n["type"] for n in notes] == ["opened", "activity"]
 
     await act(client, case_no, CaseWorkflow.withdraw, Withdraw(by="op-1", reason="已自行解决"))
     closed = await one(http, case_no)
@@ -70,12 +71,12 @@ async def test_notes_follow_the_case_to_closure(
     assert closed["service_notice"] is None
     notes = closed["notes"]
     assert isinstance(notes, list)
-    assert [n["summary"] for n in notes] == [
+    assert [n["description"] for n in notes] == [
         "热线受理",
         "派单至贵阳市水务管理局",
         "诉求人撤回诉求；诉求人已撤回",
     ]
-    assert {n["type"] for n in notes} == {"human"}
+    assert [n["type"] for n in notes] == ["opened", "activity", "closed"]
     assert closed["updated_datetime"] == notes[-1]["datetime"]
     assert "已自行解决" not in str(closed)
 

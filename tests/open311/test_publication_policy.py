@@ -408,11 +408,11 @@ async def test_merges_never_point_at_an_unpublished_case(world: World, fmt: str)
     merged = await world.one(fmt, world.published["merged"])
     assert merged["status"] == "closed"
     assert merged["status_notes"] == "与其他工单诉求相同，已合并办理"
-    summaries = [note["summary"] for note in merged["notes"]]
+    summaries = [note["description"] for note in merged["notes"]]
     assert summaries[-1] == "合并至其他工单；与其他工单诉求相同，已合并办理"
     # the phone case merged into this one: neither its number nor the link is shown
     plain = await world.one(fmt, world.published["plain"])
-    assert [note["summary"] for note in plain["notes"]] == ["热线受理"]
+    assert [note["description"] for note in plain["notes"]] == ["热线受理"]
     assert plain["updated_datetime"] == plain["notes"][-1]["datetime"]
 
 

@@ -92,12 +92,14 @@ async def test_post_form_then_read_back_in_both_formats(
     assert W3C.match(fields["updated_datetime"] or "")
     assert fields["address"] == "云岩区"
     assert fields["address_id"] is None and fields["zipcode"] is None
+    # posted with a point: the fields are there, and empty (the publication policy)
+    assert fields["lat"] is None and fields["long"] is None
     assert fields["media_url"] is None
     notes = request.find("notes")
     assert notes is not None and tags(notes) == ["note"]
     assert tags(notes[0]) == NOTE_FIELDS
-    assert flat(notes[0])["type"] == "human"
-    assert flat(notes[0])["summary"] == "热线受理"
+    assert flat(notes[0])["type"] == "opened"
+    assert flat(notes[0])["description"] == "热线受理"
     assert W3C.match(flat(notes[0])["datetime"] or "")
     assert not any(value in as_xml.text for value in PERSONAL)
 
@@ -105,13 +107,14 @@ async def test_post_form_then_read_back_in_both_formats(
     assert as_json.status_code == 200
     [document] = json_of(as_json)
     assert list(document) == REQUEST_FIELDS
-    assert "lat" not in document and "long" not in document
+    assert document["lat"] is None and document["long"] is None
+    assert "26.5783" not in as_json.text and "106.7135" not in as_json.text
     assert document["status"] == "open"
     assert document["service_code"] == WATER_CODE
     assert document["requested_datetime"] == fields["requested_datetime"]
     assert document["agency_responsible"] is None
     assert document["notes"] == [
-        {"type": "human", "summary": "热线受理", "datetime": flat(notes[0])["datetime"]}
+        {"datetime": flat(notes[0])["datetime"], "description": "热线受理", "type": "opened"}
     ]
     assert not any(value in as_json.text for value in PERSONAL)
     assert document["description"] == "停水" and row.title not in as_json.text
@@ -261,7 +264,7 @@ async def test_invalid_arguments_are_400_without_personal_data(
 ) -> None:
     form = request_form(
         api_key,
-        description="x" * 8001,
+        description="x" * 4001,
         phone="call me 555",
         lat="95",
         media_url="javascript:alert(1)",
@@ -320,9 +323,16 @@ async def test_other_jurisdiction_and_other_media_types_are_refused(
     multipart = await http.post(f"{BASE}/requests.json", files={"api_key": (None, api_key)})
     assert multipart.status_code == 400
     assert "application/x-www-form-urlencoded" in errors(multipart, "json")[0][1]
-    wrong_method = await http.post(f"{BASE}/services.json")
-    assert wrong_method.status_code == 404
-    assert errors(wrong_method, "json")[0][0] == 404
+    # a resource asked with a method it does not take: 400, the error document
+    for method in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        wrong_method = await http.request(method, f"{BASE}/services.json")
+        assert wrong_method.status_code == 400, method
+        [(code, description)] = errors(wrong_method, "json")
+        assert code == 400 and description.startswith(f"{method} is not supported"), method
+    put = await http.put(f"{BASE}/requests.xml")
+    assert put.status_code == 400 and "use GET or POST" in errors(put, "xml")[0][1]
+    nowhere = await http.delete(f"{BASE}/nothing/here.json")
+    assert nowhere.status_code == 404 and errors(nowhere, "json")[0][0] == 404
 
 
 @pytest.mark.parametrize(
