@@ -2,11 +2,12 @@
 
 hotline calls ingest FILE --format queue_log|cdr|csv --by USER [--source NAME]
                       [--timezone Asia/Shanghai] [--json]
-    every readable line kept; the bad lines listed on stderr (`line N: reason`)
+    every readable line kept; the bad lines listed on stderr (`line N: reason`); each call's
+    direction (inbound, or an outbound callback) by the centre's rules, HOTLINE_TELEPHONY_RULES
 hotline calls link CALL_ID CASE_NO --by USER [--source NAME]
     the call linked to the case (refused for an unknown call or case)
 hotline calls summary --from YYYY-MM-DD --to YYYY-MM-DD [--queue Q] [--json]
-    offered, answered, connection and 15-second rates, the worst 24 hours
+    incoming calls offered, answered, connection and 15-second rates, the worst 24 hours
 
 The formats: docs/call-records.md. Exit codes as in `cli.runtime`: 1 refused (no line of the
 file could be read, an unknown call or case), 2 bad input (no such file, bad options),
@@ -59,7 +60,9 @@ def ingest(
     """Ingest a file of call records: one row per call, the good lines kept.
 
     A file ingested before (same content) is reported and nothing is written; a file that
-    overlaps an earlier one completes its calls. Bad lines are listed on stderr.
+    overlaps an earlier one completes its calls, and a queue_log and a CDR of the same PBX make
+    one call. Each call's direction follows the centre's rules (HOTLINE_TELEPHONY_RULES); an
+    unusable rules file exits 2. Bad lines are listed on stderr.
     """
     from evaluation.call_ingest import caller_key_from_env, ingest_calls
 

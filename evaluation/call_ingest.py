@@ -1,8 +1,11 @@
 """Ingest of the telephony system's call records, and links from calls to cases.
 
 `ingest_calls` reads a file (`evaluation.telephony`) and stores one row per call and source
-system. Malformed lines are reported by number and reason and the good lines are kept; only a
-file of which no line could be read is refused. Re-ingesting is harmless: a file whose sha256
+system, with the call's direction decided by the centre's rules (`rules.telephony`, overridden
+by the file in HOTLINE_TELEPHONY_RULES). A PBX's queue_log and CDR share call ids: ingested
+under the same source, in either order, the two records of a call make one row. Malformed
+lines are reported by number and reason and the good lines are kept; only a file of which no
+line could be read is refused. Re-ingesting is harmless: a file whose sha256
 was ingested before is reported "already ingested" and nothing is written; a file that overlaps
 an earlier one (a queue_log is appended to) completes the calls it shares with it rather than
 doubling them (`telephony.merge`). Every file ingested is recorded with who ingested it.
@@ -47,6 +50,7 @@ from evaluation.telephony import (
 from models.call_tables import CallFileRow, CallRow
 from models.intake import CASE_NO_PATTERN
 from models.tables import CaseRow
+from rules.telephony import Direction, TelephonyRules, load_rules
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +61,8 @@ DEFAULT_SOURCES: dict[CallFormat, str] = {
     CallFormat.CDR: "asterisk",
     CallFormat.CSV: "csv",
 }
-"""queue_log and Master.csv of one PBX share call ids (the channel's uniqueid): one source, so
-the two records of a call make one row."""
+"""queue_log and Master.csv of one PBX share call ids (the caller channel's uniqueid, the CDR's
+linkedid): one source, so the two records of a call make one row."""
 CHUNK = 500
 MAX_NAME = 255
 MAX_BY = 64
@@ -74,6 +78,8 @@ _STORED_FIELDS = (
     "outcome",
     "agent",
     "case_no",
+    "direction",
+    "timing",
 )
 
 
@@ -92,6 +98,10 @@ class IngestReport(BaseModel):
     refused: bool = Field(description="no line of the file could be read: nothing written")
     lines: int = Field(description="non-blank lines of the file")
     calls: int = Field(description="distinct calls the file speaks of")
+    outbound: int = Field(
+        default=0,
+        description="of those, outbound calls (callbacks): never in the call indicators",
+    )
     inserted: int
     updated: int = Field(description="calls already stored that the file completed or changed")
     incomplete: int = Field(
@@ -111,7 +121,8 @@ class IngestReport(BaseModel):
             return f"refused: no line of {self.name} could be read; nothing written"
         return (
             f"ingested {self.name} ({self.format.value}, source {self.source}): "
-            f"{self.lines} line(s), {self.calls} call(s): {self.inserted} new, "
+            f"{self.lines} line(s), {self.calls} call(s) ({self.outbound} outbound): "
+            f"{self.inserted} new, "
             f"{self.updated} updated, {self.incomplete} incomplete, {self.linked} linked to a "
             f"case; {len(self.errors)} bad line(s)"
         )
@@ -163,16 +174,20 @@ def ingest_calls(
     timezone: str = DEFAULT_TIMEZONE,
     caller_key: bytes | None = None,
     now: datetime | None = None,
+    rules: TelephonyRules | None = None,
 ) -> IngestReport:
-    """Ingest a file of call records (see the module's docstring).
+    """Ingest a file of call records (see the module's docstring). `rules` decide each call's
+    direction (default: the centre's, `rules.telephony.load_rules`).
 
-    ValueError for a bad source, user or time zone; nothing is written then.
+    ValueError for a bad source, user or time zone, `TelephonyRulesError` (a ValueError) for
+    unusable direction rules; nothing is written then.
     """
     chosen = check_source(source or DEFAULT_SOURCES[format])
     check_by(by)
+    direction_rules = rules if rules is not None else load_rules()
     name = name[:MAX_NAME]
     digest = hashlib.sha256(data).hexdigest()
-    parsed = parse(data, format, timezone)
+    parsed = parse(data, format, timezone, direction_rules)
     report = IngestReport(
         name=name,
         sha256=digest,
@@ -182,6 +197,7 @@ def ingest_calls(
         refused=not parsed.readable,
         lines=parsed.lines,
         calls=len(parsed.calls),
+        outbound=parsed.outbound,
         inserted=0,
         updated=0,
         incomplete=0,
@@ -208,13 +224,14 @@ def ingest_calls(
             if attempt == 2:
                 raise
     log.info(
-        "ingested call file %s (%s, source %s) by %s: %d call(s), %d new, %d updated, "
-        "%d bad line(s)",
+        "ingested call file %s (%s, source %s) by %s: %d call(s) (%d outbound), %d new, "
+        "%d updated, %d bad line(s)",
         name,
         format.value,
         chosen,
         by,
         done.calls,
+        done.outbound,
         done.inserted,
         done.updated,
         len(done.errors),
@@ -342,10 +359,22 @@ def _values(facts: CallFacts) -> dict[str, Any]:
         "outcome": (facts.outcome or Outcome.OTHER).value,
         "agent": facts.agent,
         "case_no": facts.case_no,
+        "direction": (facts.direction or Direction.INBOUND).value,
+        "timing": facts.timing.value if facts.timing is not None else None,
     }
 
 
 def _facts(row: CallRow) -> CallFacts:
+    """What a stored row says of its call, to merge a new record into."""
+    timing = CallFormat(row.timing) if row.timing is not None else None
+    outcome: Outcome | None = Outcome(row.outcome)
+    if (
+        timing is CallFormat.QUEUE_LOG
+        and outcome is Outcome.OTHER
+        and row.answered_at is None
+        and row.ended_at is None
+    ):
+        outcome = None  # still queued when its queue_log file ended: no outcome yet
     return CallFacts(
         call_id=row.call_id,
         queue=row.queue,
@@ -354,9 +383,11 @@ def _facts(row: CallRow) -> CallFacts:
         ended_at=row.ended_at,
         wait_seconds=row.wait_seconds,
         talk_seconds=row.talk_seconds,
-        outcome=Outcome(row.outcome),
+        outcome=outcome,
         agent=row.agent,
         case_no=row.case_no,
+        direction=Direction(row.direction),
+        timing=timing,
     )
 
 

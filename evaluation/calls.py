@@ -1,6 +1,8 @@
-"""The call indicators of service evaluation (domain §9): the connection rate (calls answered by
-an agent ÷ calls offered, target 95 %, judged over the worst continuous 24 hours), the 15-second
-answer rate and the abandoned calls, over a period of Beijing-time days.
+"""The call indicators of service evaluation (domain §9): the connection rate (incoming calls
+answered by an agent ÷ incoming calls offered, target 95 %, judged over the worst continuous 24
+hours), the 15-second answer rate and the abandoned calls, over a period of Beijing-time days.
+Every figure counts incoming calls only (`rules.evaluation.CALL_INDICATOR_DIRECTION`): an
+outbound callback is never a call offered. The formulas are in `rules.evaluation`.
 
 The totals and the daily rates are counted by the database (one aggregate, one GROUP BY). The
 worst 24-hour window is found in one sorted pass over the period's calls, streamed from the
@@ -22,12 +24,12 @@ from sqlalchemy.orm import Session
 from activities.db import SessionFactory
 from models.call_tables import CallRow
 from models.evaluation import CallSummary, ConnectionWindow, IndicatorValue, Period
+from rules import evaluation as rules
 from rules.calendar import SHANGHAI
 
-CONNECTION_TARGET = 0.95
-"""Domain §9: at least 95 % of calls offered are answered by an agent, over any 24 hours."""
-ANSWER_SECONDS = 15
-"""Answered "within 15 s": an agent answered after at most this many seconds of waiting."""
+CONNECTION_TARGET = rules.CONNECTION_RATE.target or 0.95
+"""Domain §9: at least 95 % of incoming calls are answered by an agent, over any 24 hours."""
+ANSWER_SECONDS = rules.ANSWER_SECONDS
 WINDOW_SECONDS = 24 * 3600
 _BEIJING_OFFSET = 8 * 3600  # China has kept UTC+8 all year since 1991
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
@@ -49,8 +51,13 @@ def _epoch(session: Session) -> ColumnElement[int]:
 
 
 def _in_period(query: _Query, period: Period, queue: str | None) -> _Query:
+    """The incoming calls offered in the period (of one queue, or of all)."""
     start, end = period_bounds(period)
-    query = query.where(CallRow.offered_at >= start, CallRow.offered_at < end)
+    query = query.where(
+        CallRow.direction == rules.CALL_INDICATOR_DIRECTION.value,
+        CallRow.offered_at >= start,
+        CallRow.offered_at < end,
+    )
     return query if queue is None else query.where(CallRow.queue == queue)
 
 
@@ -59,7 +66,7 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def call_summary(sessions: SessionFactory, period: Period, queue: str | None = None) -> CallSummary:
-    """The call indicators of `period` (of one queue, or of all).
+    """The call indicators of `period` (of one queue, or of all), over incoming calls.
 
     The connection rate is answered by an agent ÷ offered over the whole period; the 15-second
     answer rate is answered after a wait of at most 15 s ÷ offered; `abandoned` counts the calls
@@ -93,7 +100,7 @@ def call_summary(sessions: SessionFactory, period: Period, queue: str | None = N
         answered_within_15s=within,
         abandoned=dropped,
         connection_rate=IndicatorValue(
-            key="connection_rate",
+            key=rules.CONNECTION_RATE.key,
             numerator=taken,
             denominator=offered,
             rate=rate,
@@ -101,7 +108,7 @@ def call_summary(sessions: SessionFactory, period: Period, queue: str | None = N
             meets_target=None if rate is None else rate >= CONNECTION_TARGET,
         ),
         answer_15s_rate=IndicatorValue(
-            key="answer_15s_rate", numerator=within, denominator=offered, rate=quick_rate
+            key=rules.ANSWER_15S_RATE.key, numerator=within, denominator=offered, rate=quick_rate
         ),
         worst_window=window,
     )

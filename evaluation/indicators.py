@@ -3,7 +3,8 @@
 Each call is a handful of GROUP BY queries over the projection (`cases`, indexed on received_at
 and closed_at) joined to the per-case facts (`case_facts`), counting with CASE WHEN: no case is
 loaded into Python. The formulas, the exclusions and the timestamp that places a case in a
-period are in `rules.evaluation`; this module only turns them into SQL.
+period are in `rules.evaluation`; this module only turns them into SQL. The callback rate also
+looks at the call records: an outbound call linked to a case is a callback attempt of it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, not_, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, func, not_, null, or_, select, true
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from activities.db import SessionFactory
+from models.call_tables import CallRow
 from models.enums import ArticleStatus, VersionState
 from models.evaluation import (
     DailyPoint,
@@ -265,7 +267,7 @@ def closure_figures(
             _count(replied & not_(late)).label("replied_on_time"),
             _count(late | (not_(replied) & handling_overdue)).label("overdue"),
             _count(callback_due).label("callback_due"),
-            _count(callback_due & (CaseRow.callback_attempts > 0)).label("called_back"),
+            _count(callback_due & _called_back()).label("called_back"),
             _count(_reached()).label("reached"),
             _count(_satisfied()).label("satisfied"),
             _count(_reached() & (CaseRow.resolved == true())).label("resolved"),
@@ -346,6 +348,18 @@ def _reached() -> ColumnElement[bool]:
 
 def _satisfied() -> ColumnElement[bool]:
     return _reached() & CaseRow.satisfaction.in_([s.value for s in rules.SATISFIED_LEVELS])
+
+
+def _called_back() -> ColumnElement[bool]:
+    """At least one callback attempt: recorded by the callback step, or an outbound call linked
+    to the case placed after its last reply and not after it closed."""
+    placed = exists().where(
+        CallRow.case_no == CaseRow.case_no,
+        CallRow.direction == rules.CALLBACK_CALL_DIRECTION.value,
+        CallRow.offered_at >= func.coalesce(CaseRow.replied_at, CaseRow.received_at),
+        CallRow.offered_at <= CaseRow.closed_at,
+    )
+    return (CaseRow.callback_attempts > 0) | placed
 
 
 def _flag(column: Any) -> ColumnElement[bool]:

@@ -4,7 +4,11 @@
 Pure functions: bytes in, one `CallFacts` per call out, with every malformed line named by its
 number and reason; the good lines are kept. What one file says of a call may be partial (a
 queue_log is appended to, so a call may enter the queue in one file and be answered in the
-next): `merge` combines what two files, or two lines, say of the same call.
+next): `merge` combines what two files, or two lines, say of the same call, and a queue_log and
+the CDR of the same PBX, which share the call id (the caller channel's uniqueid).
+
+Each call's direction (inbound, or outbound: a callback the centre placed) is decided by the
+centre's rules (`rules.telephony`); only inbound calls are in the call indicators.
 
 The caller's number is read into `CallFacts.caller` only to be hashed by the ingest; it is
 never part of a reason, a log line or a repr.
@@ -24,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field
 
 from models.intake import CASE_NO_PATTERN
+from rules.telephony import DEFAULT_RULES, Direction, TelephonyRules
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 """The PBX's local time zone, in which Master.csv writes its timestamps."""
@@ -49,6 +54,15 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"  # the queue gave up (its timeout)
     OTHER = "other"  # no agent, the caller left with a key, still queued at the file's end...
 
+
+_PRECISION: Mapping[CallFormat, int] = {
+    CallFormat.QUEUE_LOG: 2,
+    CallFormat.CSV: 2,
+    CallFormat.CDR: 1,
+}
+"""How exactly a format times a call in the queue: the queue_log and the generic CSV say when
+the call entered the queue and when an agent answered; the CDR times the caller's channel
+(from its start, an IVR included, to the bridge)."""
 
 _RANK: Mapping[Outcome | None, int] = {
     None: 0,
@@ -86,6 +100,10 @@ class CallFacts:
     case_line: int | None = None
     """The line the case number was read from (to name it if the case is unknown)."""
     caller: str | None = field(default=None, repr=False)
+    direction: Direction | None = None
+    """None: the record does not say (stored as inbound unless another record says outbound)."""
+    timing: CallFormat | None = None
+    """The format whose record gave the times, wait and outcome (None: not known)."""
 
 
 @dataclass
@@ -104,35 +122,81 @@ class ParsedCalls:
         """Whether any line could be read at all."""
         return self.good_lines > 0
 
+    @property
+    def outbound(self) -> int:
+        """Calls of the file that are outbound."""
+        return sum(1 for facts in self.calls.values() if facts.direction is Direction.OUTBOUND)
+
 
 def merge(old: CallFacts, new: CallFacts) -> CallFacts:
-    """What two records of the same call say together.
+    """What two records of the same call say together, whichever came first.
 
-    The outcome of the furthest stage wins (answered over abandoned or timeout over other;
-    between equals, `new`), with its wait and agent; the call was offered at the earlier time,
-    answered at the earlier, ended at the later; the newer case number wins.
+    Records of equally exact timing (two queue_log files, several CDR records of one call): the
+    outcome of the furthest stage wins (answered over abandoned or timeout over other; between
+    equals, `new`), with its wait and agent; the call was offered at the earlier time, answered
+    at the earlier, ended at the later.
+
+    A queue_log and a CDR record of the same call: the queue_log's times, wait, outcome and
+    agent win (it times the queue, the CDR the caller's channel), unless the CDR's record went
+    further (the queue_log file ended while the call was still queued); a time one of them
+    lacks is taken from the other.
+
+    Either way the newer case number wins, and a call either record says is outbound is
+    outbound.
     """
-    if _RANK[new.outcome] > _RANK[old.outcome] or (
+    exact = _exactness(old, new)
+    if exact is not None:
+        fine, rough = exact
+        lead, other = (
+            (fine, rough) if _RANK[fine.outcome] >= _RANK[rough.outcome] else (rough, fine)
+        )
+    elif _RANK[new.outcome] > _RANK[old.outcome] or (
         _RANK[new.outcome] == _RANK[old.outcome] and new.outcome is not None
     ):
         lead, other = new, old
     else:
         lead, other = old, new
     answered = lead.outcome is Outcome.ANSWERED
+    if exact is not None:
+        offered = lead.offered_at or other.offered_at
+        answered_at = (lead.answered_at or other.answered_at) if answered else None
+        ended = lead.ended_at or other.ended_at
+        talk = lead.talk_seconds if lead.talk_seconds is not None else other.talk_seconds
+    else:
+        offered = _earliest(old.offered_at, new.offered_at)
+        answered_at = _earliest(old.answered_at, new.answered_at) if answered else None
+        ended = _latest(old.ended_at, new.ended_at)
+        talk = _largest(old.talk_seconds, new.talk_seconds)
     return CallFacts(
         call_id=old.call_id,
         queue=(lead.queue or other.queue) if answered else (other.queue or lead.queue),
-        offered_at=_earliest(old.offered_at, new.offered_at),
-        answered_at=_earliest(old.answered_at, new.answered_at) if answered else None,
-        ended_at=_latest(old.ended_at, new.ended_at),
+        offered_at=offered,
+        answered_at=answered_at,
+        ended_at=ended,
         wait_seconds=lead.wait_seconds if lead.wait_seconds is not None else other.wait_seconds,
-        talk_seconds=_largest(old.talk_seconds, new.talk_seconds),
+        talk_seconds=talk,
         outcome=lead.outcome,
         agent=(lead.agent or other.agent) if answered else None,
         case_no=new.case_no or old.case_no,
         case_line=new.case_line if new.case_no else old.case_line,
         caller=old.caller or new.caller,
+        direction=_direction(old.direction, new.direction),
+        timing=lead.timing or other.timing,
     )
+
+
+def _exactness(a: CallFacts, b: CallFacts) -> tuple[CallFacts, CallFacts] | None:
+    """(the more exactly timed, the other) of two records of unequal timing; None if equal or
+    not known."""
+    if a.timing is None or b.timing is None or _PRECISION[a.timing] == _PRECISION[b.timing]:
+        return None
+    return (a, b) if _PRECISION[a.timing] > _PRECISION[b.timing] else (b, a)
+
+
+def _direction(a: Direction | None, b: Direction | None) -> Direction | None:
+    if Direction.OUTBOUND in (a, b):
+        return Direction.OUTBOUND
+    return a or b
 
 
 def finished(facts: CallFacts) -> CallFacts:
@@ -147,7 +211,11 @@ def finished(facts: CallFacts) -> CallFacts:
     if talk is None and facts.answered_at is not None and facts.ended_at is not None:
         talk = max(0, int((facts.ended_at - facts.answered_at).total_seconds()))
     return replace(
-        facts, wait_seconds=wait, talk_seconds=talk, outcome=facts.outcome or Outcome.OTHER
+        facts,
+        wait_seconds=wait,
+        talk_seconds=talk,
+        outcome=facts.outcome or Outcome.OTHER,
+        direction=facts.direction or Direction.INBOUND,
     )
 
 
@@ -171,11 +239,17 @@ def time_zone(name: str) -> tzinfo:
         raise ValueError(f"unknown time zone {name!r} (an IANA name like Asia/Shanghai)") from None
 
 
-def parse(data: bytes, format: CallFormat, timezone: str = DEFAULT_TIMEZONE) -> ParsedCalls:
+def parse(
+    data: bytes,
+    format: CallFormat,
+    timezone: str = DEFAULT_TIMEZONE,
+    rules: TelephonyRules = DEFAULT_RULES,
+) -> ParsedCalls:
     """The calls of a file; never raises for bad content (the problems are in the result).
 
     `timezone` is the PBX's local zone, used for Master.csv (queue_log has epoch seconds and the
-    generic CSV explicit offsets). ValueError for an unknown zone.
+    generic CSV explicit offsets). `rules` decide each call's direction. ValueError for an
+    unknown zone.
     """
     zone = time_zone(timezone)
     parsed = ParsedCalls(format, {}, [])
@@ -185,11 +259,11 @@ def parse(data: bytes, format: CallFormat, timezone: str = DEFAULT_TIMEZONE) -> 
         parsed.errors.append(LineError(line=None, reason=str(err)))
         return parsed
     if format is CallFormat.QUEUE_LOG:
-        _parse_queue_log(text, parsed)
+        _parse_queue_log(text, parsed, rules)
     elif format is CallFormat.CDR:
-        _parse_cdr(text, parsed, zone)
+        _parse_cdr(text, parsed, zone, rules)
     else:
-        _parse_generic(text, parsed)
+        _parse_generic(text, parsed, rules)
     if parsed.lines == 0:
         parsed.errors.append(LineError(line=None, reason="the file is empty"))
     return parsed
@@ -241,14 +315,14 @@ _IGNORED_EVENTS = frozenset(
 """Events of no bearing on a call's outcome (or of no call at all): read, not recorded."""
 
 
-def _parse_queue_log(text: str, parsed: ParsedCalls) -> None:
+def _parse_queue_log(text: str, parsed: ParsedCalls, rules: TelephonyRules) -> None:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
         parsed.lines += 1
         try:
-            facts = _queue_log_line(line)
+            facts = _queue_log_line(line, rules)
         except _BadLine as err:
             parsed.errors.append(LineError(line=number, reason=str(err)))
             continue
@@ -257,7 +331,7 @@ def _parse_queue_log(text: str, parsed: ParsedCalls) -> None:
             _add(parsed, facts)
 
 
-def _queue_log_line(line: str) -> CallFacts | None:
+def _queue_log_line(line: str, rules: TelephonyRules) -> CallFacts | None:
     fields = line.split("|")
     if len(fields) < 5:
         raise _BadLine(
@@ -268,19 +342,30 @@ def _queue_log_line(line: str) -> CallFacts | None:
     at = _epoch(stamp)
     if not _EVENT.match(event):
         raise _BadLine(f"event {event[:40]!r} is not an event name")
-    if call_id in _NON_CALL or event in _IGNORED_EVENTS:
+    outbound_event = event in rules.queue_log.outbound_events
+    if call_id in _NON_CALL or (event in _IGNORED_EVENTS and not outbound_event):
         return None  # a line of the queue or agent (QUEUESTART, CONFIGRELOAD...), or no outcome
     _check_id(call_id, "callid")
     queue_name = _optional_name(queue, MAX_QUEUE, "queue")
     agent_name = _optional_name(agent, MAX_AGENT, "agent")
+    outbound = outbound_event or (
+        queue_name is not None and queue_name in rules.queue_log.outbound_queues
+    )
 
     def seconds(index: int, name: str) -> int:
         value = data[index] if index < len(data) else ""
         return _seconds(value, f"{event} data{index + 1} ({name})")
 
-    base = CallFacts(call_id=call_id, queue=queue_name)
+    base = CallFacts(
+        call_id=call_id,
+        queue=queue_name,
+        direction=Direction.OUTBOUND if outbound else None,
+        timing=CallFormat.QUEUE_LOG,
+    )
+    if outbound_event:
+        return replace(base, offered_at=at)  # the call was placed; the usual events follow
     if event == "ENTERQUEUE":
-        caller = data[1] if len(data) > 1 else ""
+        caller = data[1] if len(data) > 1 and not outbound else ""
         return replace(base, offered_at=at, caller=caller or None)
     if event == "CONNECT":
         hold = seconds(0, "holdtime")
@@ -383,8 +468,12 @@ CDR_COLUMNS: tuple[str, ...] = (
     "amaflags",
     "uniqueid",
     "userfield",
+    "peeraccount",
+    "linkedid",
+    "sequence",
 )
-"""Master.csv's columns (no header), with `loguniqueid` and `loguserfield` on."""
+"""Master.csv's columns (no header), with `loguniqueid` and `loguserfield` on; the last three
+only with `newcdrcolumns` on."""
 _DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
 
 
@@ -405,10 +494,10 @@ def _rows(text: str, parsed: ParsedCalls) -> Iterator[tuple[int, list[str]]]:
         yield number, rows[0]
 
 
-def _parse_cdr(text: str, parsed: ParsedCalls, zone: tzinfo) -> None:
+def _parse_cdr(text: str, parsed: ParsedCalls, zone: tzinfo, rules: TelephonyRules) -> None:
     for number, row in _rows(text, parsed):
         try:
-            facts = _cdr_row(row, zone, number)
+            facts = _cdr_row(row, zone, number, rules)
         except _BadLine as err:
             parsed.errors.append(LineError(line=number, reason=str(err)))
             continue
@@ -416,14 +505,18 @@ def _parse_cdr(text: str, parsed: ParsedCalls, zone: tzinfo) -> None:
         _add(parsed, facts)
 
 
-def _cdr_row(row: list[str], zone: tzinfo, number: int) -> CallFacts:
+def _cdr_row(row: list[str], zone: tzinfo, number: int, rules: TelephonyRules) -> CallFacts:
     if len(row) < 17:
         raise _BadLine(
-            f"has {len(row)} column(s); a Master.csv record has {len(CDR_COLUMNS)} "
+            f"has {len(row)} column(s); a Master.csv record has 18 "
             "(accountcode ... disposition, amaflags, uniqueid, userfield)"
         )
-    cells = dict(zip(CDR_COLUMNS, (cell.strip() for cell in row), strict=False))
-    call_id = _check_id(cells["uniqueid"], "uniqueid")
+    cells = dict.fromkeys(CDR_COLUMNS, "")
+    cells.update(zip(CDR_COLUMNS, (cell.strip() for cell in row), strict=False))
+    unique_id = _check_id(cells["uniqueid"], "uniqueid")
+    # With newcdrcolumns, linkedid names the call a record is a leg of: the uniqueid of the
+    # call's first channel, which the queue_log calls the callid.
+    call_id = _check_id(cells["linkedid"], "linkedid") if cells["linkedid"] else unique_id
     start = _local_time(cells["start"], "start", zone)
     answer = _local_time(cells["answer"], "answer", zone) if cells["answer"] else None
     end = _local_time(cells["end"], "end", zone) if cells["end"] else None
@@ -444,6 +537,14 @@ def _cdr_row(row: list[str], zone: tzinfo, number: int) -> CallFacts:
         (value for value in (cells["userfield"], cells["accountcode"]) if _CASE_NO.match(value)),
         None,
     )
+    if call_id != unique_id:
+        # A peer leg (an agent's channel after a transfer...): the call it belongs to lasted at
+        # least as long and may be named a case; its times and outcome are not the caller's.
+        return CallFacts(
+            call_id=call_id, ended_at=end, case_no=case_no, case_line=number if case_no else None
+        )
+    direction = rules.cdr.direction(cells["accountcode"], cells["dcontext"], cells["lastapp"])
+    outbound = direction is Direction.OUTBOUND
     base = CallFacts(
         call_id=call_id,
         queue=queue or None,
@@ -451,8 +552,24 @@ def _cdr_row(row: list[str], zone: tzinfo, number: int) -> CallFacts:
         ended_at=end,
         case_no=case_no,
         case_line=number if case_no else None,
-        caller=cells["src"] or None,
+        # The citizen's number: the caller of an incoming call, the number dialled of a callback.
+        caller=(cells["dst"] if outbound else cells["src"]) or None,
+        direction=direction,
+        timing=CallFormat.CDR,
     )
+    if outbound:
+        # Placed by an agent (its channel) to the citizen (the trunk, dstchannel): answered when
+        # the citizen answered, else not reached (no answer, busy, failed).
+        if disposition == "ANSWERED" and agent_channel:
+            return replace(
+                base,
+                answered_at=answer or start,
+                wait_seconds=max(0, duration - billsec),
+                talk_seconds=billsec,
+                outcome=Outcome.ANSWERED,
+                agent=_CHANNEL_SUFFIX.sub("", cells["channel"])[:MAX_AGENT] or None,
+            )
+        return replace(base, wait_seconds=duration, outcome=Outcome.OTHER)
     if disposition == "ANSWERED" and agent_channel:
         answered = answer or start
         return replace(
@@ -489,6 +606,7 @@ GENERIC_COLUMNS: tuple[str, ...] = (
     "agent",
     "case_no",
     "outcome",
+    "direction",
 )
 GENERIC_REQUIRED: tuple[str, ...] = ("call_id", "offered_at", "answered_at", "ended_at")
 _UNANSWERED = {
@@ -499,7 +617,7 @@ _UNANSWERED = {
 }
 
 
-def _parse_generic(text: str, parsed: ParsedCalls) -> None:
+def _parse_generic(text: str, parsed: ParsedCalls, rules: TelephonyRules) -> None:
     columns: list[str] | None = None
     for number, row in _rows(text, parsed):
         if columns is None:
@@ -518,7 +636,8 @@ def _parse_generic(text: str, parsed: ParsedCalls) -> None:
             columns = names
             continue
         try:
-            facts = _generic_row(dict(zip(columns, row, strict=False)), len(row), columns, number)
+            cells = dict(zip(columns, row, strict=False))
+            facts = _generic_row(cells, len(row), columns, number, rules)
         except _BadLine as err:
             parsed.errors.append(LineError(line=number, reason=str(err)))
             continue
@@ -526,7 +645,9 @@ def _parse_generic(text: str, parsed: ParsedCalls) -> None:
         _add(parsed, facts)
 
 
-def _generic_row(cells: dict[str, str], width: int, columns: list[str], number: int) -> CallFacts:
+def _generic_row(
+    cells: dict[str, str], width: int, columns: list[str], number: int, rules: TelephonyRules
+) -> CallFacts:
     if width != len(columns):
         raise _BadLine(f"has {width} cell(s) but the header has {len(columns)} columns")
     value = {name: cell.strip() for name, cell in cells.items()}
@@ -543,11 +664,17 @@ def _generic_row(cells: dict[str, str], width: int, columns: list[str], number: 
     case_no = value.get("case_no", "")
     if case_no and not _CASE_NO.match(case_no):
         raise _BadLine(f"case_no {case_no[:40]!r} is not a case number (like GY20261128-000123)")
+    stated_direction = value.get("direction", "").lower()
+    if stated_direction and stated_direction not in set(Direction):
+        raise _BadLine(f"direction {stated_direction[:40]!r} is not inbound or outbound")
+    direction = Direction(stated_direction) if stated_direction else rules.csv.default
     stated = value.get("outcome", "").lower()
     if answered is not None:
         if stated not in ("", "answered"):
             raise _BadLine(f"outcome {stated!r} but answered_at is given")
         outcome = Outcome.ANSWERED
+    elif stated == "" and direction is Direction.OUTBOUND:
+        outcome = Outcome.OTHER  # a callback the citizen did not take is no abandoned call
     elif stated in _UNANSWERED:
         outcome = _UNANSWERED[stated]
     else:
@@ -568,6 +695,8 @@ def _generic_row(cells: dict[str, str], width: int, columns: list[str], number: 
         else None,
         case_no=case_no or None,
         case_line=number if case_no else None,
+        direction=direction,
+        timing=CallFormat.CSV,
     )
 
 

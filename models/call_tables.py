@@ -1,7 +1,10 @@
 """SQL tables of the telephony system's call records (domain §9: the call indicators).
 
 `call_records` holds one row per call and source system, merged from every file that spoke of
-it (an Asterisk queue_log is appended to, so one call's events may arrive in two files);
+it (an Asterisk queue_log is appended to, so one call's events may arrive in two files; a PBX's
+queue_log and CDR share the call id, so both records of a call make one row), with its direction:
+`inbound` (a call to the hotline, in the call indicators) or `outbound` (a callback the centre
+placed, a callback attempt of the case it is linked to);
 `call_files` remembers every file ingested, by its sha256, so an identical file is never
 ingested twice. The caller's number is personal data and is not stored: at most a keyed hash
 of it (`caller_hash`, HMAC-SHA256 under a secret of the deployment) for repeat-caller counts.
@@ -12,7 +15,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import CASE_NO, HASH, USER_ID, Base, UtcDateTime, big_id, json_type
@@ -24,6 +35,7 @@ AGENT = 128
 FILE_NAME = 255
 CALL_FORMATS: tuple[str, ...] = ("queue_log", "cdr", "csv")
 CALL_OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "timeout", "other")
+CALL_DIRECTIONS: tuple[str, ...] = ("inbound", "outbound")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -56,20 +68,25 @@ class CallRow(Base):
     """One call offered to the hotline's queues, as the telephony system recorded it.
 
     `answered_at` is set only when an agent answered; `wait_seconds` is the time to answer, or
-    to the caller's hanging up (abandoned) or the queue's giving up (timeout).
+    to the caller's hanging up (abandoned) or the queue's giving up (timeout). Of an outbound
+    call, `offered_at` is when it was placed and `answered_at` when the citizen answered.
+    `timing` is the format whose record gave the times and outcome (the queue_log's win over
+    the CDR's).
     """
 
     __tablename__ = "call_records"
     __table_args__ = (
         UniqueConstraint("source", "call_id"),
         CheckConstraint(_in("outcome", CALL_OUTCOMES), name="outcome"),
+        CheckConstraint(_in("direction", CALL_DIRECTIONS), name="direction"),
+        CheckConstraint(f"timing IS NULL OR {_in('timing', CALL_FORMATS)}", name="timing"),
         CheckConstraint("wait_seconds IS NULL OR wait_seconds >= 0", name="wait_seconds"),
         CheckConstraint("talk_seconds IS NULL OR talk_seconds >= 0", name="talk_seconds"),
-        # Period aggregation and the 24-hour windows: a range scan in offered order that reads
-        # the index alone (answered_at is all the window needs of a call).
-        Index(None, "offered_at", "answered_at"),
-        Index(None, "queue", "offered_at", "answered_at"),
-        Index(None, "case_no"),
+        # Period aggregation and the 24-hour windows, over inbound calls: a range scan in offered
+        # order that reads the index alone (answered_at is all the window needs of a call).
+        Index(None, "direction", "offered_at", "answered_at"),
+        Index(None, "direction", "queue", "offered_at", "answered_at"),
+        Index(None, "case_no", "direction", "offered_at"),
     )
 
     id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
@@ -82,6 +99,8 @@ class CallRow(Base):
     wait_seconds: Mapped[int | None] = mapped_column(Integer)
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8), server_default=text("'inbound'"))
+    timing: Mapped[str | None] = mapped_column(String(16))
     agent: Mapped[str | None] = mapped_column(String(AGENT))
     case_no: Mapped[str | None] = mapped_column(String(CASE_NO))
     case_linked_by: Mapped[str | None] = mapped_column(String(USER_ID))

@@ -1,6 +1,7 @@
 """Service evaluation (domain §9, after GB/T 33357): every case indicator's formula, which cases it
-counts and when, and the department score. The one place to read or change them;
-`evaluation.indicators` and `evaluation.ranking` compute exactly what is written here.
+counts and when, the call indicators' formulas and which calls they count, and the department
+score. The one place to read or change them; `evaluation.indicators`, `evaluation.calls` and
+`evaluation.ranking` compute exactly what is written here.
 
 Which period a case falls in
 ----------------------------
@@ -29,6 +30,17 @@ closure-based rates. Cases that are not valid requests (merged, withdrawn, not a
 emergency hand-offs to 110/119/120/122, which are not 12345 cases) are not in the direct answer
 rate's denominator. A callback that did not reach the citizen (the case closed "callback
 unreachable") is in no satisfaction or resolution figure.
+
+Calls and callbacks
+-------------------
+The call indicators count incoming calls only (呼叫接通率 = 接通的来电 ÷ 来电总量, standard §3.8):
+an outbound call the centre placed (a callback, 回访) is never a call offered. An outbound call
+linked to a case and placed after the case's last reply, before it closed, is a callback attempt
+of that case: the callback rate counts the case as called back when the callback step recorded
+an attempt or such a call was placed (the two are records of the same attempts, so they are not
+added). Whether the citizen was reached, satisfied and the matter resolved comes from the
+callback step alone (`satisfaction`, `resolved`): a call record says a call was placed, not what
+the citizen said.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from enum import StrEnum
 
 from models.enums import CaseStatus, ClosureReason, Satisfaction, Step
 from models.evaluation import Weights
+from rules.telephony import Direction
 
 
 class Anchor(StrEnum):
@@ -57,7 +70,7 @@ class IndicatorRule:
     name: str  # Chinese name, as in reports
     numerator: str
     denominator: str
-    anchor: Anchor | None  # None: not case-based (knowledge base)
+    anchor: Anchor | None  # None: not case-based (knowledge base, calls)
     target: float | None = None
     lower_is_better: bool = False
 
@@ -155,7 +168,9 @@ OVERDUE_RATE = IndicatorRule(
 CALLBACK_RATE = IndicatorRule(
     key="callback_rate",
     name="回访率",
-    numerator="of those, cases the centre called back (at least one attempt, reached or not)",
+    numerator="of those, cases the centre called back (at least one attempt, reached or not: "
+    "recorded by the callback step, or an outbound call linked to the case placed after its "
+    "last reply and before it closed)",
     denominator="closed cases that required a callback (the reply approved into callback)",
     anchor=Anchor.CLOSED,
 )
@@ -213,6 +228,41 @@ INDICATORS: tuple[IndicatorRule, ...] = (
 )
 KNOWLEDGE_INDICATORS = frozenset({KB_FRESHNESS.key, KB_UPDATES_PER_WEEK.key})
 """Only in the overall set and the department breakdown (articles have no type or channel)."""
+
+
+# ---- the call indicators (from the telephony system's call records) -------------------------
+
+CALL_INDICATOR_DIRECTION = Direction.INBOUND
+"""The call indicators count these calls only: incoming calls (来电), never outbound callbacks."""
+CALLBACK_CALL_DIRECTION = Direction.OUTBOUND
+"""Calls of this direction linked to a case are callback attempts of that case."""
+ANSWER_SECONDS = 15
+"""Answered "within 15 s": an agent answered after at most this many seconds of waiting."""
+
+CONNECTION_RATE = IndicatorRule(
+    key="connection_rate",
+    name="呼叫接通率",
+    numerator="incoming calls answered by an agent (接通的来电)",
+    denominator="incoming calls offered to the queues (来电总量); outbound calls are not counted",
+    anchor=None,
+    target=0.95,
+)
+"""Domain §9: at least 95 % of incoming calls are answered, judged over any 24 hours."""
+ANSWER_15S_RATE = IndicatorRule(
+    key="answer_15s_rate",
+    name="15秒接通率",
+    numerator="incoming calls answered by an agent after at most 15 s of waiting",
+    denominator="incoming calls offered to the queues; outbound calls are not counted",
+    anchor=None,
+)
+ABANDONED_CALLS = IndicatorRule(
+    key="abandoned",
+    name="放弃呼叫",
+    numerator="incoming calls whose caller hung up before an agent answered (not timeouts)",
+    denominator="none: a count",
+    anchor=None,
+)
+CALL_INDICATORS: tuple[IndicatorRule, ...] = (CONNECTION_RATE, ANSWER_15S_RATE, ABANDONED_CALLS)
 
 
 def rule(key: str) -> IndicatorRule:

@@ -26,6 +26,7 @@ from evaluation.calls import call_summary
 from evaluation.telephony import DEFAULT_TIMEZONE, CallFormat
 from models.evaluation import CallSummary, Period
 from models.intake import CASE_NO_PATTERN
+from rules.telephony import TelephonyRulesError
 
 router = APIRouter(prefix="/calls", tags=["call records"])
 
@@ -53,6 +54,11 @@ class CaseLinkRequest(BaseModel):
     openapi_extra=_FILE_BODY,
     responses={
         413: {"description": "the body is larger than 512 MiB", "content": {PROBLEM_JSON: {}}},
+        500: {
+            "description": "the centre's call direction rules (HOTLINE_TELEPHONY_RULES) are "
+            "unusable: nothing written; `detail` names the key",
+            "content": {PROBLEM_JSON: {}},
+        },
         422: {
             "description": "no line could be read, or a bad source or time zone: nothing "
             "written; `errors` lists the lines",
@@ -97,6 +103,9 @@ async def ingest(
                 caller_key=caller_key_from_env(),
             )
         )
+    except TelephonyRulesError as err:
+        # The server's configuration, not the request: an administrator must fix the file.
+        raise Problem(500, str(err)) from None
     except ValueError as err:
         raise Problem(422, str(err)) from None
     if report.refused:

@@ -43,8 +43,8 @@ def test_ingest_prints_a_summary_and_lists_the_bad_lines(store_database_url: str
     )
     assert done.exit_code == 0, done.output
     assert done.stdout.strip() == (
-        "ingested queue_log.1 (queue_log, source asterisk): 18 line(s), 5 call(s): 5 new, "
-        "0 updated, 0 incomplete, 0 linked to a case; 3 bad line(s)"
+        "ingested queue_log.1 (queue_log, source asterisk): 18 line(s), 5 call(s) (0 outbound): "
+        "5 new, 0 updated, 0 incomplete, 0 linked to a case; 3 bad line(s)"
     )
     assert done.stderr.splitlines() == [
         "line 13: has 3 field(s); a queue_log line has at least 5 (epoch|callid|queue|agent|event)",

@@ -153,7 +153,7 @@ def test_generic_csv_without_its_required_columns_reads_nothing() -> None:
     parsed = parse(b"call_id,offered_at\nx,2026-11-02T09:00:00+08:00\n", CallFormat.CSV)
     assert [e.plain() for e in parsed.errors] == [
         "line 1: the header lacks column(s) answered_at, ended_at (expected call_id, "
-        "offered_at, answered_at, ended_at, queue, agent, case_no, outcome)"
+        "offered_at, answered_at, ended_at, queue, agent, case_no, outcome, direction)"
     ]
     assert not parsed.readable
 
