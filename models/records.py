@@ -59,6 +59,8 @@ class CaseProjection(BaseModel):
     complex: bool
     district: str
     street: str | None
+    latitude: float | None = None
+    longitude: float | None = None
     title: str
     content: str
     caller_name: str | None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -141,6 +142,8 @@ class CaseRow(Base):
     complex: Mapped[bool] = mapped_column(Boolean)
     district: Mapped[str] = mapped_column(String(NAME))
     street: Mapped[str | None] = mapped_column(String(NAME))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     title: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
     caller_name: Mapped[str | None] = mapped_column(String(NAME))

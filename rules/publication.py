@@ -19,11 +19,14 @@ What of a published case
     No free text a caller wrote: not the title, the content, the street or the address. The
     `description` is the centre's public wording of the case (`case_publications`, set by a
     dispatcher or supervisor) or, without one, the service's name. The `address` is the
-    district only (a value from a fixed list). The point (`lat`/`long`) is never published:
-    the fields are present and empty. A point sent from a phone is as exact as a house number,
-    usually where the caller lives or stands, and a public feed of points with times would
-    show who reports what from where (a noise complaint's point is the complainer's home);
-    posting to the API is a request for help, not consent to a public map. Status notes and
+    district only (a value from a fixed list). The point (`lat`/`long`) is published only
+    once the centre has published the case's wording, and then only to `POINT_DECIMALS`
+    decimal places (about 110 m): otherwise the fields are present and empty. A point sent from
+    a phone is as exact as a house number, usually where the caller lives or stands, and a
+    public feed of exact points with times would show who reports what from where (a noise
+    complaint's point is the complainer's home); posting to the API is a request for help, not
+    consent to a public map. A dispatcher who publishes the wording has read the case and
+    chose to show it; the block it is in, not the door. Status notes and
     the step history are fixed texts, never a note someone wrote. A published case that was
     merged into another one names that case's number only if that case is published too.
     Steps that link other cases to this one (`merged_case_linked`) are not shown: they would
@@ -50,6 +53,7 @@ UNPUBLISHED_TYPES: frozenset[CaseType] = frozenset({CaseType.REPORT})
 HIDDEN_STEPS: frozenset[str] = frozenset({"merged_case_linked"})
 """Logged steps left out of the public history: they reveal other cases."""
 MAX_PUBLIC_TEXT = 1000
+POINT_DECIMALS = 3
 MIN_NAME_LENGTH = 2
 
 # Seven or more digits in a row, spaces and dashes allowed between them: a phone number (not
@@ -87,6 +91,14 @@ def publishable(case: PublicationFacts) -> bool:
 def public_description(public_text: str | None, service_name: str) -> str:
     """The `description` of a published case: the centre's public wording, else the service."""
     return public_text if public_text else service_name
+
+
+def public_coordinate(value: float | None, public_text: str | None) -> float | None:
+    """A `lat` or `long` of a published case: shown, to `POINT_DECIMALS` places, only once the
+    centre has published its wording; else None (the field present and empty)."""
+    if value is None or not public_text:
+        return None
+    return round(value, POINT_DECIMALS)
 
 
 def public_address(district: str) -> str | None:

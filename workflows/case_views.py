@@ -46,6 +46,8 @@ def projection(state: CaseState, now: datetime) -> CaseProjection:
         complex=intake.complex,
         district=intake.location.district,
         street=intake.location.street,
+        latitude=intake.location.latitude,
+        longitude=intake.location.longitude,
         title=intake.title,
         content=intake.content,
         caller_name=intake.caller.name,

@@ -64,7 +64,12 @@ from models.intake import Caller, Location, ToDispatch
 from models.state import CaseView
 from models.tables import TransitionRow
 from rules.dispatch import canonical_category, category_path
-from rules.publication import HIDDEN_STEPS, public_address, public_description
+from rules.publication import (
+    HIDDEN_STEPS,
+    public_address,
+    public_coordinate,
+    public_description,
+)
 from services.cases import IntakeRequest
 
 JURISDICTION_ID = "guiyang"
@@ -358,8 +363,8 @@ def service_request(
         updated_datetime=_updated(row, notes),
         expected_datetime=None if closed else row.next_deadline,
         address=public_address(row.district),
-        lat=None,  # present and empty: `rules.publication` does not publish a point
-        long=None,
+        lat=public_coordinate(row.latitude, row.public_text),
+        long=public_coordinate(row.longitude, row.public_text),
         notes=notes,
     )
 

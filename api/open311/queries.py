@@ -61,6 +61,8 @@ class PublicCase:
     updated_at: datetime
     merged_into: str | None
     public_text: str | None
+    latitude: float | None
+    longitude: float | None
 
 
 _TARGET = aliased(CaseRow, name="merge_target")
@@ -88,6 +90,8 @@ PUBLIC_COLUMNS = (
     CaseRow.updated_at,
     case((published(_TARGET), CaseRow.merged_into), else_=None).label("merged_into"),
     CasePublicationRow.public_text,
+    CaseRow.latitude,
+    CaseRow.longitude,
 )
 
 

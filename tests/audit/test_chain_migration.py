@@ -82,7 +82,10 @@ def fill_0004(url: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(sa.insert(OLD_TRANSITIONS), rows)
-            old_case = projection(case_no(1), 4, "closed").model_dump()
+            # The projection's columns as of 0004 (the point came with 0014).
+            old_case = projection(case_no(1), 4, "closed").model_dump(
+                exclude={"latitude", "longitude"}
+            )
             connection.execute(sa.insert(CaseRow), [old_case | {"archived_at": LEGACY_ARCHIVED}])
     finally:
         engine.dispose()

@@ -356,3 +356,34 @@ async def test_control_characters_in_the_reporter_or_place_are_400_naming_the_ar
     assert argument in text and "not valid" in text
     for value in fields.values():
         assert value.strip("\x00\x01\x07\x1b") not in text
+
+
+async def test_the_point_is_shown_to_the_block_once_the_centre_published_the_wording(
+    http: httpx.AsyncClient, api_key: str, publisher: dict[str, str], sessions: SessionFactory
+) -> None:
+    created = await http.post(f"{BASE}/requests.json", data=request_form(api_key))
+    assert created.status_code == 201, created.text
+    [answer] = json_of(created)
+    case_no = answer["service_request_id"]
+    assert (case_row(sessions, case_no).latitude, case_row(sessions, case_no).longitude) == (
+        26.5783,
+        106.7135,
+    )
+    [before] = json_of(await http.get(f"{BASE}/requests/{case_no}.json"))
+    assert before["lat"] is None and before["long"] is None
+
+    marked = await http.put(
+        f"/cases/{case_no}/publication", json={"public_text": "小区停水"}, headers=publisher
+    )
+    assert marked.status_code == 200, marked.text
+    as_json = await http.get(f"{BASE}/requests/{case_no}.json")
+    [document] = json_of(as_json)
+    assert (document["lat"], document["long"]) == (26.578, 106.713)
+    assert "26.5783" not in as_json.text and "106.7135" not in as_json.text
+    [request] = xml(await http.get(f"{BASE}/requests/{case_no}.xml"))
+    assert (request.findtext("lat"), request.findtext("long")) == ("26.578", "106.713")
+
+    cleared = await http.delete(f"/cases/{case_no}/publication", headers=publisher)
+    assert cleared.status_code in (200, 204), cleared.text
+    [after] = json_of(await http.get(f"{BASE}/requests/{case_no}.json"))
+    assert after["lat"] is None and after["long"] is None
