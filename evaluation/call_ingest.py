@@ -68,19 +68,6 @@ MAX_NAME = 255
 MAX_BY = 64
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _CASE_NO = re.compile(CASE_NO_PATTERN)
-_STORED_FIELDS = (
-    "queue",
-    "offered_at",
-    "answered_at",
-    "ended_at",
-    "wait_seconds",
-    "talk_seconds",
-    "outcome",
-    "agent",
-    "case_no",
-    "direction",
-    "timing",
-)
 
 
 class CallLinkError(ValueError):

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.reliability.load import LEAD, REPLY_CONTENT
+from tests.reliability.load import LEAD, REPLY_CONTENT, run_cases
 
 REQUEST_TIMEOUT_S = 20.0
 GIVE_UP_AFTER_S = 300.0
@@ -126,15 +126,7 @@ class HttpLoad:
         self.finished.add(case_no)
 
     async def run(self) -> None:
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(serial: int) -> None:
-            async with gate:
-                await self.case(serial)
-
-        async with asyncio.TaskGroup() as group:
-            for serial in range(self.count):
-                group.create_task(one(serial))
+        await run_cases(self.count, self.concurrency, self.case)
 
     async def until_acknowledged(self, count: int, timeout: float = 300.0) -> None:
         async with asyncio.timeout(timeout):

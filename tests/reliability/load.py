@@ -35,6 +35,19 @@ GIVE_UP_AFTER_S = 240.0
 REPLY_CONTENT = "已约谈商家，商家同意退款。"
 
 
+async def run_cases(count: int, concurrency: int, case: Callable[[int], Awaitable[None]]) -> None:
+    """`case(0)` … `case(count - 1)`, at most `concurrency` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(serial: int) -> None:
+        async with gate:
+            await case(serial)
+
+    async with asyncio.TaskGroup() as group:
+        for serial in range(count):
+            group.create_task(one(serial))
+
+
 class Refused(Exception):
     """A step the case refused: a retry that ran twice, or a drill bug. Never retried."""
 
@@ -74,15 +87,7 @@ class Load:
         return f"{self.prefix}-{serial:05d}"
 
     async def run(self) -> None:
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(serial: int) -> None:
-            async with gate:
-                await self.case(serial)
-
-        async with asyncio.TaskGroup() as group:
-            for serial in range(self.count):
-                group.create_task(one(serial))
+        await run_cases(self.count, self.concurrency, self.case)
 
     async def case(self, serial: int) -> None:
         request_id = self.request_id(serial)
