@@ -33,6 +33,7 @@ from api.routes import (
     public,
     publication,
 )
+from api.unexpected import UnexpectedErrorMiddleware
 from workers.client import connect
 from workers.config import TemporalSettings
 
@@ -87,6 +88,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(publication.router)
     app.include_router(open311_router)
     app.include_router(codec.router)
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: sees what no handler knew
     app.add_middleware(BodyLimitMiddleware)  # inside the CORS middleware: its 413 gets CORS
     app.add_middleware(codec.CodecCorsMiddleware)
     return app

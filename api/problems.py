@@ -19,6 +19,7 @@ TITLES = {
     413: "Payload too large",
     422: "Invalid input",
     429: "Too many requests",
+    500: "Internal error",
     503: "Service unavailable",
 }
 
