@@ -81,12 +81,19 @@ class ApiStack:
 
     def headers(self, role: str, department: str | None = None) -> dict[str, str]:
         """A bearer token of a new user of `role`."""
-        user_id = f"drill-{role}-{next(_users):03d}"
-        add_user(self.sessions, user_id, f"drill {role}", role, department)
-        return {"Authorization": f"Bearer {issue_token(self.sessions, user_id).token}"}
+        return role_headers(self.sessions, role, department)
 
 
 _users = itertools.count(1)
+
+
+def role_headers(
+    sessions: SessionFactory, role: str, department: str | None = None
+) -> dict[str, str]:
+    """The Authorization header of a new drill user of `role` (of `department`)."""
+    user_id = f"drill-{role}-{os.getpid()}-{next(_users):03d}"
+    add_user(sessions, user_id, f"drill {role}", role, department)
+    return {"Authorization": f"Bearer {issue_token(sessions, user_id).token}"}
 
 
 @pytest.fixture(scope="module")

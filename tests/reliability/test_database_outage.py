@@ -21,10 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from activities.db import make_engine, session_factory
-from api.tokens import add_user, issue_token
 from models.tables import CaseNumberRow
 from tests.reliability.checks import missing_notices, verify, workflow_states
-from tests.reliability.conftest import requires_postgres
+from tests.reliability.conftest import requires_postgres, role_headers
 from tests.reliability.http_load import SIGN_OFF, Answer, HttpLoad, intake_body, statuses
 from tests.reliability.load import LEAD
 from tests.reliability.processes import (
@@ -51,12 +50,6 @@ NOTE = {"note": "数据库中断演练"}
 
 def through(url: str, proxy: TcpProxy) -> str:
     return make_url(url).set(host=HOST, port=proxy.port).render_as_string(hide_password=False)
-
-
-def headers_for(sessions, role: str, department: str | None = None) -> dict[str, str]:
-    user_id = f"drill-{role}-{os.getpid()}"
-    add_user(sessions, user_id, f"drill {role}", role, department)
-    return {"Authorization": f"Bearer {issue_token(sessions, user_id).token}"}
 
 
 async def probe_round(probes: HttpLoad, load: HttpLoad, round_: int, probe_case: str) -> str:
@@ -106,8 +99,8 @@ async def test_database_cut_for_a_minute_answers_503_and_loses_nothing(
     url = f"http://{HOST}:{port}"
     worker = worker_service(dev_server, QUEUE, proxied, tmp_path / "worker.log")
     api = api_service(dev_server, QUEUE, proxied, port, tmp_path / "api.log")
-    operator = headers_for(sessions, "operator")
-    department = headers_for(sessions, "department", LEAD)
+    operator = role_headers(sessions, "operator")
+    department = role_headers(sessions, "department", LEAD)
     prefix = f"outage-{os.getpid()}"
     try:
         worker.start()
