@@ -15,18 +15,18 @@ from typing import Annotated
 
 import typer
 
-from api.open311.publication import (
+from api.permissions import Action, allowed
+from api.tokens import get_user
+from cli.admin import admin_errors, resolve_url, sessions_for
+from cli.options import AsJson, By, CaseNo, DatabaseUrl
+from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
+from services.publication import (
     NotPublishableError,
     PublicTextError,
     UnknownCaseError,
     clear_public,
     mark_public,
 )
-from api.permissions import Action, allowed
-from api.tokens import get_user
-from cli.admin import admin_errors, resolve_url, sessions_for
-from cli.options import AsJson, By, CaseNo, DatabaseUrl
-from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
 
 
 def publish_command(

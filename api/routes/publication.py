@@ -18,7 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.context import ApiContext, get_context
-from api.open311.publication import (
+from api.permissions import Action
+from api.problems import Problem
+from models.intake import CASE_NO_PATTERN
+from models.text import CleanText
+from rules.publication import MAX_PUBLIC_TEXT
+from services.publication import (
     NotPublishableError,
     Publication,
     PublicTextError,
@@ -26,11 +31,6 @@ from api.open311.publication import (
     clear_public,
     mark_public,
 )
-from api.permissions import Action
-from api.problems import Problem
-from models.intake import CASE_NO_PATTERN
-from models.text import CleanText
-from rules.publication import MAX_PUBLIC_TEXT
 
 router = APIRouter(prefix="/cases", tags=["publication"])
 CaseNo = Annotated[str, Path(pattern=CASE_NO_PATTERN, description="e.g. GY20261128-000123")]

@@ -24,12 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.db import SessionFactory
 from api.open311 import queries
 from api.open311.formats import BEIJING
-from api.open311.publication import mark_public
 from models.commands import MergeCase
 from models.enums import Channel
 from models.tables import CaseRow, TransitionRow
 from rules.publication import PublicationFacts, publishable
 from services.cases import IntakeRequest, act, open_case
+from services.publication import mark_public
 from tests.conftest import TASK_QUEUE
 from tests.open311.conftest import open311_app
 from tests.open311.support import (

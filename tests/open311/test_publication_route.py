@@ -12,9 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.db import SessionFactory
 from api.auth import Role
-from api.open311.publication import get_public
 from api.tokens import add_user, issue_token
 from services.cases import IntakeRequest, open_case
+from services.publication import get_public
 from tests.cli.runner import run_cli
 from tests.conftest import TASK_QUEUE
 from tests.open311.conftest import new_key
@@ -181,11 +181,11 @@ async def test_who_marked_it_is_logged_without_the_text(
 ) -> None:
     case_no = await open311_case(http, api_key)
     path = f"/cases/{case_no}/publication"
-    with caplog.at_level(logging.INFO, logger="api.open311.publication"):
+    with caplog.at_level(logging.INFO, logger="services.publication"):
         marked = await http.put(path, json={"public_text": PUBLIC_TEXT}, headers=publisher)
         cleared = await http.delete(path, headers=publisher)
     assert (marked.status_code, cleared.status_code) == (200, 204)
-    messages = [r.getMessage() for r in caplog.records if r.name == "api.open311.publication"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "services.publication"]
     assert len(messages) == 2
     assert all(case_no in m and "open311-dispatcher-" in m for m in messages)
     assert not any(PUBLIC_TEXT in m or "李小明" in m for m in messages)
