@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-PACKAGES := models rules workflows activities workers services cli migrations api audit security knowledge evaluation
+PACKAGES := settings models rules db connection workflows activities workers services cli migrations api audit security knowledge evaluation
 
 .PHONY: run test lint typecheck unit bench histories bytecode clean
 

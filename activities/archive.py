@@ -17,9 +17,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory, WorkflowHistoryEventFilterType
 from temporalio.exceptions import ApplicationError
 
-from activities.db import SessionFactory
 from audit.archive_store import ArchiveConflictError, ArchiveEntry, store_archive
 from audit.version import code_version
+from db.engine import SessionFactory
 from models.records import ArchiveRequest
 
 CLOSE_EVENTS = frozenset(

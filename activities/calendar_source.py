@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.db import SessionFactory
-from models.tables import CalendarYearRow
+from db.engine import SessionFactory
+from db.tables import CalendarYearRow
 from rules.calendar import WorkingCalendar, YearSchedule
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities import store
 from activities.calendar_source import CalendarSource
-from activities.db import SessionFactory
 from activities.deadlines import compute_deadlines
 from activities.failures import guard_worker_logs, safe_activity
 from activities.notifications import NotificationRenderer
+from db.engine import SessionFactory
+from db.tables import DepartmentRow
 from models.records import DeadlineRequest, Route, RouteRequest, TransitionRecord
 from models.state import Deadline
-from models.tables import DepartmentRow
 from rules.dispatch import NoRouteError
 
 

@@ -140,7 +140,7 @@ class FailureFacts:
 
     def on_key(self, keys: Iterable[tuple[str, tuple[str, ...]]]) -> bool:
         """Whether the refusing constraint is one of `keys` (by PostgreSQL name or SQLite
-        columns, following the naming convention of `models.tables`)."""
+        columns, following the naming convention of `db.tables`)."""
         for table, columns in keys:
             names = {f"uq_{table}_{'_'.join(columns)}", f"pk_{table}"}
             if self.constraint in names:

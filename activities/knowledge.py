@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.calendar_source import CalendarSource
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from knowledge import sweep
 from knowledge.articles import ArticleError, ArticleVersion, article_version, decide, set_review_due
 from knowledge.sweep import ExpirySweep, NewReminder, StaleSweep, SweepScope

@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from knowledge.articles import Submission, pending_versions
 from knowledge.review import start_review
 from knowledge.sweep import SweepScope

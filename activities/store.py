@@ -22,13 +22,10 @@ from sqlalchemy import Executable, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.db import Insert, SessionFactory, dialect_insert
 from activities.notifications import NotificationRenderer
 from audit.chain import GENESIS, canonical, link, transition_content
-from evaluation.facts import on_transition_recorded
-from knowledge.usage import on_intake_recorded
-from models.records import Notification, Route, RouteRequest, TransitionRecord
-from models.tables import (
+from db.engine import Insert, SessionFactory, dialect_insert
+from db.tables import (
     Base,
     CaseNumberRow,
     CaseRow,
@@ -37,6 +34,9 @@ from models.tables import (
     NotificationRow,
     TransitionRow,
 )
+from evaluation.facts import on_transition_recorded
+from knowledge.usage import on_intake_recorded
+from models.records import Notification, Route, RouteRequest, TransitionRecord
 from rules.dispatch import (
     CatalogueEntry,
     DistrictGovernment,

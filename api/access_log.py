@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from activities.db import SessionFactory
 from api.auth import Principal, Role
-from models.tables import AccessLogRow
+from db.engine import SessionFactory
+from db.tables import AccessLogRow
 
 AccessAction = Literal["view", "export"]
 MAX_ENTRIES = 1000

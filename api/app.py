@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities.db import make_engine, session_factory
 from api import problems
 from api.body_limits import BodyLimitMiddleware
 from api.context import ApiContext
@@ -34,8 +33,9 @@ from api.routes import (
     publication,
 )
 from api.unexpected import UnexpectedErrorMiddleware
-from workers.client import connect
-from workers.config import TemporalSettings
+from connection.client import connect
+from db.engine import make_engine, session_factory
+from settings.temporal import TemporalSettings
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, Role
 from api.context import ApiContext
 from api.problems import Problem
-from models.tables import CaseRow
+from db.tables import CaseRow
 
 
 def department_filter(department: str) -> ColumnElement[bool]:

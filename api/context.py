@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from temporalio.client import Client
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 
 
 @dataclass(frozen=True)

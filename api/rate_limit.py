@@ -31,9 +31,9 @@ from fastapi import Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory, dialect_insert
 from api.problems import Problem
-from models.tables import CaseNumberRow, ProgressLookupGuardRow
+from db.engine import SessionFactory, dialect_insert
+from db.tables import CaseNumberRow, ProgressLookupGuardRow
 
 MAX_FAILURES = 5
 LOCK_PERIOD = timedelta(hours=1)

@@ -34,9 +34,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from activities.db import SessionFactory
 from api.auth import Principal, Role
-from models.tables import NAME, USER_ID, ApiTokenRow, DepartmentRow, UserRow
+from db.engine import SessionFactory
+from db.tables import NAME, USER_ID, ApiTokenRow, DepartmentRow, UserRow
 
 TOKEN_PREFIX = "hl"
 TOKEN_ID_BYTES = 8

@@ -18,9 +18,9 @@ from typing import Any, Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory, dialect_insert
 from audit.chain import GENESIS, archive_hash, history_digest
-from models.tables import CODE_VERSION, ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
+from db.engine import SessionFactory, dialect_insert
+from db.tables import CODE_VERSION, ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
 
 ARCHIVE_CHAIN: Final = "archive"
 """The name of the archive chain's row in `audit_chain_heads`."""

@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from activities.db import SessionFactory
 from audit.timeline_model import Timeline, TransitionFact
-from models.tables import CaseRow, TransitionRow
+from db.engine import SessionFactory
+from db.tables import CaseRow, TransitionRow
 from rules.calendar import SHANGHAI
 
 # The fields of a transition compared with its log row, in the order they are reported.

@@ -20,7 +20,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from workers.client import data_converter
+from connection.client import data_converter
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.case import CaseWorkflow
 

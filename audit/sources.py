@@ -17,8 +17,8 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import SessionFactory
 from audit.archive_store import load_archive
+from db.engine import SessionFactory
 from workflows.case import workflow_id
 
 

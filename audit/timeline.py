@@ -6,7 +6,7 @@ human step (an Update: its name, arguments and the client's identity), every esc
 `TransitionRecord`), every deadline computed (the `compute_deadlines` local-activity marker) and
 the archive step. `build_timeline` turns those events into a `Timeline` of plain-worded items.
 
-Payloads are decoded with the one data converter (`workers.client.data_converter()`): its codec
+Payloads are decoded with the one data converter (`connection.client.data_converter()`): its codec
 first when one is set, then its payload converter, so an encrypted history reads the same as a
 clear one. Nothing else is read: no database, no engine state.
 
@@ -549,10 +549,10 @@ async def build_timeline(
 ) -> Timeline:
     """The case's timeline from its history; payloads decoded with `converter`.
 
-    `converter` defaults to `workers.client.data_converter()`, the one the engine stored with.
+    `converter` defaults to `connection.client.data_converter()`, the one the engine stored with.
     """
     if converter is None:
-        from workers.client import data_converter
+        from connection.client import data_converter
 
         converter = data_converter()
     if not history.events:

@@ -29,10 +29,10 @@ from typing import Any, Final, TypeAlias
 from sqlalchemy import Row, exists, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
 from audit.archive_store import ARCHIVE_CHAIN, ChainHead, load_head
 from audit.chain import GENESIS, archive_hash, history_digest, transition_hash
-from models.tables import ArchiveRow, CaseRow, TransitionRow
+from db.engine import SessionFactory
+from db.tables import ArchiveRow, CaseRow, TransitionRow
 
 _Row: TypeAlias = "Row[*tuple[Any, ...]]"
 

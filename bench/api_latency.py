@@ -58,7 +58,6 @@ from typing import Any, Protocol, TypeVar
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
@@ -73,7 +72,8 @@ from bench.lifecycle import (
     app_database,
     percentile,
 )
-from workers.client import data_converter
+from connection.client import data_converter
+from db.engine import make_engine, session_factory
 from workers.devstack import load_config, server_flags, temporal_binary
 from workers.worker import build_worker
 

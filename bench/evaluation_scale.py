@@ -60,7 +60,9 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from activities.db import SessionFactory, make_engine, normalise_url, safe_url, session_factory
+from db.engine import SessionFactory, make_engine, normalise_url, safe_url, session_factory
+from db.evaluation_tables import CaseFactsRow
+from db.tables import CaseRow
 from evaluation.calls import call_summary, daily_connection_rates
 from evaluation.exports import render_csv, render_xlsx
 from evaluation.indicators import case_indicators, trend, type_mix
@@ -69,8 +71,6 @@ from evaluation.render import render_html
 from evaluation.report import build_report, department_names
 from migrations.runner import upgrade
 from models.evaluation import Dimension, IndicatorSet, Period
-from models.evaluation_tables import CaseFactsRow
-from models.tables import CaseRow
 from rules import evaluation as rules
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_bench"

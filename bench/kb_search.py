@@ -47,16 +47,16 @@ from typing import Any
 
 from sqlalchemy import Engine, case, delete, func, insert, literal, or_, select, text
 
-from activities.db import is_sqlite, make_engine, normalise_url, safe_url, session_factory
 from activities.store import seed_demo
+from db.engine import is_sqlite, make_engine, normalise_url, safe_url, session_factory
+from db.knowledge_tables import ArticleRow
+from db.search_tables import PostingRow, TermRow
+from db.tables import DepartmentRow
 from knowledge.index import reindex_all
 from knowledge.search import SearchQuery, search
 from knowledge.tokenize import fragments
 from migrations.runner import upgrade
 from models.enums import ArticleStatus, MaterialType
-from models.knowledge_tables import ArticleRow
-from models.search_tables import PostingRow, TermRow
-from models.tables import DepartmentRow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "knowledge" / "fixtures"
 ISSUER = "基准测试"

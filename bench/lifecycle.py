@@ -65,7 +65,6 @@ from temporalio.runtime import (
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.db import dispose_engines, make_engine, normalise_url, safe_url, session_factory
 from activities.store import seed_demo
 from bench.baseline import (
     ACTIVITIES,
@@ -77,11 +76,12 @@ from bench.baseline import (
     BaselineWorkflow,
 )
 from bench.baseline import TASK_QUEUE as BASELINE_TASK_QUEUE
+from connection.client import data_converter
+from db.engine import dispose_engines, make_engine, normalise_url, safe_url, session_factory
 from migrations.runner import upgrade
 from models.commands import CallbackResult, Reply, ReplyReview, SignOff
 from models.enums import CaseStatus, CaseType, ClosureReason, ReplyResult, Satisfaction, Urgency
 from models.intake import Caller, CaseIntake, Location, ToDispatch
-from workers.client import data_converter
 from workers.devstack import load_config, server_flags, temporal_binary
 from workers.worker import ACTIVITY_THREADS, build_worker
 from workflows.case import CaseWorkflow, workflow_id

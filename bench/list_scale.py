@@ -73,13 +73,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 from temporalio.client import Client
 
-from activities.db import make_engine, normalise_url, safe_url
 from api.auth import Principal, Role
 from api.context import ApiContext
 from api.routes.cases import _cursor, list_cases
+from db.engine import make_engine, normalise_url, safe_url
+from db.tables import CaseRow
 from migrations.runner import upgrade
 from models.enums import CaseStatus, CaseType
-from models.tables import CaseRow
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
 CASE_PREFIX = "BL"
@@ -482,7 +482,7 @@ def schema_before_0003(connection: Connection) -> Iterator[None]:
     known = {index.name for index in CaseRow.metadata.tables["cases"].indexes}
     missing = [name for name in KEYSET_INDEXES if name not in known]
     if missing:
-        raise RuntimeError(f"models.tables has no index {', '.join(missing)}: update the bench")
+        raise RuntimeError(f"db.tables has no index {', '.join(missing)}: update the bench")
     for name in KEYSET_INDEXES:
         connection.exec_driver_sql(f"DROP INDEX {name}")
     for column in REPLACED_COLUMNS:

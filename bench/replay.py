@@ -48,7 +48,7 @@ from bench.lifecycle import (
     app_database,
     run_batch,
 )
-from workers.client import data_converter
+from connection.client import data_converter
 from workers.devstack import load_config, server_flags, temporal_binary
 from workers.worker import ACTIVITY_THREADS, build_worker
 

@@ -25,10 +25,10 @@ from pydantic import BaseModel, ValidationError
 from cli.options import AsJson, DatabaseUrl
 from cli.output import NONE, local_time
 from cli.runtime import EXIT_USAGE, cli_errors, fail
-from models.tables import USER_ROLES
+from db.tables import USER_ROLES
 
 if TYPE_CHECKING:
-    from activities.db import SessionFactory
+    from db.engine import SessionFactory
 
 user_app = typer.Typer(
     help="Users of the HTTP API: one role each, and a department for the department role.",
@@ -61,13 +61,13 @@ def _check_role(value: str) -> str:
 
 
 def resolve_url(url: str | None) -> str:
-    from activities.db import database_url, normalise_url
+    from db.engine import database_url, normalise_url
 
     return normalise_url(url) if url else database_url()
 
 
 def sessions_for(url: str) -> SessionFactory:
-    from activities.db import make_engine, session_factory
+    from db.engine import make_engine, session_factory
 
     return session_factory(make_engine(url))
 

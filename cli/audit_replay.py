@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from temporalio.client import Client
 
-from activities.db import SessionFactory, database_url, make_engine, session_factory
 from audit.archive_store import list_archived
 from audit.replay import ReplayOutcome, replay_history
 from audit.replay_all import ReplaySummary, replay_all
@@ -40,8 +39,9 @@ from cli.runtime import (
     mark_temporal_used,
     with_client,
 )
+from db.engine import SessionFactory, database_url, make_engine, session_factory
 from models.enums import CaseStatus
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 EXIT_DIVERGED = 1
 T = TypeVar("T")

@@ -21,13 +21,6 @@ import typer
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from temporalio.client import Client
 
-from activities.db import (
-    SessionFactory,
-    database_url,
-    make_engine,
-    normalise_url,
-    session_factory,
-)
 from api.access_log import record_access
 from api.auth import Principal, Role
 from audit.crosscheck import Mismatch, crosscheck
@@ -38,6 +31,13 @@ from audit.timeline_words import local
 from cli.actors import check_actor
 from cli.options import CaseNo, DatabaseUrl, check_source
 from cli.runtime import EXIT_REFUSED, InvalidOptionsError, cli_errors, fail, with_client
+from db.engine import (
+    SessionFactory,
+    database_url,
+    make_engine,
+    normalise_url,
+    session_factory,
+)
 from models.privacy import PERSONAL_FIELDS
 
 EXIT_MISMATCH = 1

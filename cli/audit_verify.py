@@ -42,8 +42,8 @@ def verify(
     url: DatabaseUrl = None,
 ) -> None:
     """Verify the hash chains of the transition log and the archive (one case, or all)."""
-    from activities.db import database_url, make_engine, normalise_url, session_factory
     from audit.verify import check_case, verify_all
+    from db.engine import database_url, make_engine, normalise_url, session_factory
 
     if case_no is not None and everything:
         raise fail("give a case number or --all, not both", EXIT_USAGE)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.db import SessionFactory, database_url, make_engine, session_factory
 from api.access_log import record_access
 from api.auth import Principal, Role
 from api.case_access import department_filter
@@ -22,6 +21,8 @@ from cli.intake import intake
 from cli.options import AsJson, By, CaseNo, Decision, Dept, Note, RequestId
 from cli.output import emit_json, emit_lines, emit_listings, emit_view, state_lines
 from cli.runtime import InvalidOptionsError, cli_errors, with_client
+from db.engine import SessionFactory, database_url, make_engine, session_factory
+from db.tables import CaseRow
 from models.commands import (
     AddNote,
     AssistInput,
@@ -40,12 +41,11 @@ from models.commands import (
 )
 from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.state import CaseState, CaseView
-from models.tables import CaseRow
 from models.text import check_text
 from rules.disclosure import Audience, CallerView, audience_for, disclose_case, disclosure
 from services import cases
 from services.cases import CaseListing, CaseNotFoundError
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 from workflows.case import CaseWorkflow
 
 CommandT = TypeVar("CommandT", bound=BaseModel)

@@ -20,7 +20,7 @@ from models.commands import RetryFaults
 from models.state import CaseFault, CaseState, CaseView
 from services import cases
 from services.cases import CaseListing
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 from workflows.case import CaseWorkflow
 
 FAULTED_QUERY = "Faulted = true"

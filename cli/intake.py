@@ -9,14 +9,14 @@ from typing import Annotated, Any
 import typer
 from temporalio.client import Client
 
-from activities.db import database_url, make_engine, session_factory
 from cli.options import AsJson, By, parse_moment
 from cli.output import emit_view
 from cli.runtime import InvalidOptionsError, cli_errors, with_client
+from db.engine import database_url, make_engine, session_factory
 from models.enums import CaseType, Channel, EmergencyLine, NotAcceptedReason, Urgency
 from models.state import CaseView
 from services.cases import IntakeRequest, open_case, show
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 OUTCOMES = "--dispatch, --direct-answer, --three-way, --emergency, --not-accepted, --merge-into"
 

@@ -38,7 +38,7 @@ from knowledge.usage import AnswerEvaluation, record_answer_evaluation
 from models.enums import ArticleStatus, Satisfaction
 from models.knowledge import ArticleFields, Decision
 from rules.calendar import SHANGHAI
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 kb_app = typer.Typer(
     help="The knowledge base: articles under review, versions, search, import and export.",

@@ -39,7 +39,7 @@ from cli.report import report_command, today_command
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
 from models.commands import EscalationRequest
 from services import cases
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 
 class HotlineApp(typer.Typer):
@@ -123,7 +123,7 @@ def api() -> None:
 @db_app.command("upgrade")
 def db_upgrade(url: DatabaseUrl = None) -> None:
     """Migrate the application database to the latest schema."""
-    from activities.db import database_url, normalise_url, safe_url
+    from db.engine import database_url, normalise_url, safe_url
     from migrations.runner import upgrade
 
     resolved = normalise_url(url) if url else database_url()
@@ -135,8 +135,8 @@ def db_upgrade(url: DatabaseUrl = None) -> None:
 @db_app.command("seed")
 def db_seed(url: DatabaseUrl = None) -> None:
     """Insert the demo departments and dispatch catalogue (rows already there stay)."""
-    from activities.db import database_url, make_engine, normalise_url, safe_url, session_factory
     from activities.store import seed_demo
+    from db.engine import database_url, make_engine, normalise_url, safe_url, session_factory
 
     resolved = normalise_url(url) if url else database_url()
     with cli_errors(resolved):

@@ -19,8 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import database_url, safe_url
 from activities.failures import database_reason
+from connection.client import connect
+from db.engine import database_url, safe_url
 from security.codec import PayloadDecryptionError
 from security.keys import KeyRingError
 from services.cases import (
@@ -29,8 +30,7 @@ from services.cases import (
     ForbiddenWordingError,
     IntakeArticlesError,
 )
-from workers.client import connect
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 T = TypeVar("T")
 

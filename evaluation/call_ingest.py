@@ -36,7 +36,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from db.call_tables import CallFileRow, CallRow
+from db.engine import SessionFactory
+from db.tables import CaseRow
 from evaluation.telephony import (
     DEFAULT_TIMEZONE,
     CallFacts,
@@ -47,9 +49,7 @@ from evaluation.telephony import (
     merge,
     parse,
 )
-from models.call_tables import CallFileRow, CallRow
 from models.intake import CASE_NO_PATTERN
-from models.tables import CaseRow
 from rules.telephony import Direction, TelephonyRules, load_rules
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
-from models.call_tables import CallRow
+from db.call_tables import CallRow
+from db.engine import SessionFactory
 from models.evaluation import CallSummary, ConnectionWindow, IndicatorValue, Period
 from rules import evaluation as rules
 from rules.calendar import SHANGHAI

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Executable, case, or_
 from sqlalchemy.orm import Session
 
-from activities.db import dialect_insert
+from db.engine import dialect_insert
+from db.evaluation_tables import CaseFactsRow
 from models.enums import CaseStatus
-from models.evaluation_tables import CaseFactsRow
 from models.records import Transition
 from rules.evaluation import HANDLING_STEPS, SIGN_OFF_STEPS
 

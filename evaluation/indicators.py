@@ -17,8 +17,11 @@ from sqlalchemy import ColumnElement, Select, exists, false, func, not_, null, o
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
-from models.call_tables import CallRow
+from db.call_tables import CallRow
+from db.engine import SessionFactory
+from db.evaluation_tables import CaseFactsRow
+from db.knowledge_tables import ArticleRow, ArticleVersionRow
+from db.tables import CaseRow
 from models.enums import ArticleStatus, VersionState
 from models.evaluation import (
     DailyPoint,
@@ -29,9 +32,6 @@ from models.evaluation import (
     TodayView,
     TypeCount,
 )
-from models.evaluation_tables import CaseFactsRow
-from models.knowledge_tables import ArticleRow, ArticleVersionRow
-from models.tables import CaseRow
 from rules import evaluation as rules
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")

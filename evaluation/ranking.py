@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import DepartmentRow
 from evaluation.indicators import closure_figures, indicator
 from models.evaluation import (
     ClassRanking,
@@ -22,7 +23,6 @@ from models.evaluation import (
     Ranking,
     Weights,
 )
-from models.tables import DepartmentRow
 from rules import evaluation as rules
 
 

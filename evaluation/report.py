@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import DepartmentRow
 from evaluation.calls import call_summary, daily_connection_rates
 from evaluation.indicators import case_indicators, trend, type_mix
 from evaluation.ranking import rank_departments
@@ -29,7 +30,6 @@ from models.evaluation import (
     Period,
     Weights,
 )
-from models.tables import DepartmentRow
 from rules.evaluation import WEIGHT_TOLERANCE
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")

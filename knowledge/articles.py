@@ -18,17 +18,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
-from knowledge import index as search_index
-from models.enums import ArticleStatus, FlagReason, MaterialType, VersionState
-from models.knowledge import ArticleFields, Decision
-from models.knowledge_tables import (
+from db.engine import SessionFactory
+from db.knowledge_tables import (
     ArticleFlagRow,
     ArticleRow,
     ArticleUseRow,
     ArticleVersionRow,
 )
-from models.tables import DepartmentRow
+from db.tables import DepartmentRow
+from knowledge import index as search_index
+from models.enums import ArticleStatus, FlagReason, MaterialType, VersionState
+from models.knowledge import ArticleFields, Decision
 from rules.phrases import find_forbidden
 from services.phrases import forbidden_expressions
 

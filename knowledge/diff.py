@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from knowledge.articles import FIELD_NAMES, ArticleVersion, article_version
 
 TEXT_FIELDS = ("title", "content")

@@ -1,4 +1,4 @@
-"""Keeping the search index (`models.search_tables`) in step with the published articles.
+"""Keeping the search index (`db.search_tables`) in step with the published articles.
 
 An article's postings are its distinct terms (`knowledge.tokenize`) with one weight each: the sum
 over its fields of field weight × term frequency capped per field, keywords weighing most, then
@@ -21,11 +21,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory, dialect_insert
+from db.engine import SessionFactory, dialect_insert
+from db.knowledge_tables import ArticleRow
+from db.search_tables import ALL_ARTICLES, PostingRow, TermRow
 from knowledge.tokenize import term_counts, whole_term
 from models.enums import ArticleStatus
-from models.knowledge_tables import ArticleRow
-from models.search_tables import ALL_ARTICLES, PostingRow, TermRow
 
 KEYWORD_WEIGHT, KEYWORD_CAP = 10, 2
 TITLE_WEIGHT, TITLE_CAP = 6, 2

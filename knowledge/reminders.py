@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from activities.db import SessionFactory
-from models.knowledge_tables import ArticleReminderRow
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleReminderRow
 
 
 class Reminder(BaseModel):

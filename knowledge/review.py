@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from knowledge.articles import (
     ArticleConflictError,
     ArticleError,

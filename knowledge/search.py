@@ -35,12 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Table, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleRow
+from db.search_tables import ALL_ARTICLES, PostingRow, TermRow
 from knowledge.index import MAX_WEIGHT
 from knowledge.tokenize import fragments, normalise, terms, whole_term
 from models.enums import ArticleStatus, MaterialType
-from models.knowledge_tables import ArticleRow
-from models.search_tables import ALL_ARTICLES, PostingRow, TermRow
 from models.text import CleanText
 
 MAX_QUERY = 200

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleRow, SuggestionRow
+from db.tables import CaseRow
 from knowledge.articles import ArticleConflictError, ArticleNotFoundError
 from models.enums import CaseStatus, CaseType, ClosureReason, SuggestionState
-from models.knowledge_tables import ArticleRow, SuggestionRow
-from models.tables import CaseRow
 
 ANSWERED = (ClosureReason.RESOLVED.value, ClosureReason.NO_CALLBACK_REQUIRED.value)
 """Closed on the department's reply (not withdrawn, merged, unreachable or unresolved)."""

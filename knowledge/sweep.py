@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory, dialect_insert
+from db.engine import SessionFactory, dialect_insert
+from db.knowledge_tables import ArticleReminderRow, ArticleRow
 from knowledge.articles import raise_flag, withdraw_article
 from models.enums import ArticleStatus, FlagReason
-from models.knowledge_tables import ArticleReminderRow, ArticleRow
 from rules.calendar import SHANGHAI
 
 SWEEP_USER = "kb-sweep"

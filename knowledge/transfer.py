@@ -29,7 +29,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleRow
 from knowledge.articles import ArticleError, publish_imported
 from knowledge.index import index_articles
 from knowledge.transfer_checks import check_batch, check_record, ordered
@@ -42,7 +43,6 @@ from knowledge.transfer_files import (
 )
 from models.cells import guard_cell
 from models.enums import ArticleStatus, MaterialType
-from models.knowledge_tables import ArticleRow
 from services.phrases import forbidden_expressions
 
 log = logging.getLogger(__name__)

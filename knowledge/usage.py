@@ -19,7 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.knowledge_tables import (
+    AnswerEvaluationRow,
+    ArticleReminderRow,
+    ArticleRow,
+    ArticleUseRow,
+)
+from db.tables import CaseRow
 from knowledge.articles import (
     ArticleConflictError,
     ArticleError,
@@ -29,13 +36,6 @@ from knowledge.articles import (
 )
 from models.enums import ClosureReason, FlagReason, IntakeOutcomeKind, Satisfaction
 from models.intake import CASE_NO_PATTERN
-from models.knowledge_tables import (
-    AnswerEvaluationRow,
-    ArticleReminderRow,
-    ArticleRow,
-    ArticleUseRow,
-)
-from models.tables import CaseRow
 
 DISSATISFIED = frozenset({Satisfaction.DISSATISFIED, Satisfaction.VERY_DISSATISFIED})
 

@@ -1,7 +1,7 @@
 """Alembic environment: which database to migrate and against which metadata.
 
 The URL is `sqlalchemy.url` from the Config when a caller set one (see `migrations/runner.py`),
-else `activities.db.database_url()`. SQLite migrations run in batch mode (table copy), since
+else `db.engine.database_url()`. SQLite migrations run in batch mode (table copy), since
 SQLite cannot alter most of a table in place.
 """
 
@@ -12,11 +12,11 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from activities.db import database_url, ensure_sqlite_parent, is_sqlite, normalise_url
-from models.tables import Base
+from db import schema
+from db.engine import database_url, ensure_sqlite_parent, is_sqlite, normalise_url
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = schema.metadata
 
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)

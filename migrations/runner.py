@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from activities.db import database_url, normalise_url
+from db.engine import database_url, normalise_url
 
 INI_PATH = Path(__file__).resolve().with_name("alembic.ini")
 

@@ -34,8 +34,8 @@ from temporalio.exceptions import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.db import SessionFactory
 from activities.store import allocate_case_no, retrieval_code
+from db.engine import SessionFactory
 from knowledge.articles import unpublished_references
 from models import search_attributes as sa
 from models.commands import Escalate, Reply

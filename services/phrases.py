@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import PhraseRow
 from models.enums import Situation
-from models.tables import PhraseRow
 from models.text import CleanText
 from rules.phrases import MAX_PHRASE, WordingFinding, find_forbidden
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 
-from activities.db import SessionFactory
-from models.tables import CasePublicationRow, CaseRow
+from db.engine import SessionFactory
+from db.tables import CasePublicationRow, CaseRow
 from rules.publication import PublicationFacts, TextProblem, public_text_problems, refusals
 from services.phrases import check_wording
 

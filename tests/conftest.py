@@ -19,12 +19,12 @@ from sqlalchemy import inspect, text
 from temporalio.client import Client
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
-from activities.db import make_engine, normalise_url, session_factory
 from activities.store import seed_demo
+from connection.client import data_converter
+from db.engine import make_engine, normalise_url, session_factory
 from migrations.runner import upgrade
 from security.keys import KEYS_FILE_ENV
 from security.keys import init as init_key_ring
-from workers.client import data_converter
 from workers.devstack import DevStackConfig, load_config, server_flags, temporal_binary
 from workers.worker import build_worker
 

@@ -17,9 +17,9 @@ from sqlalchemy import MetaData, create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from activities.db import is_sqlite, make_engine, normalise_url
+from db import schema
+from db.engine import is_sqlite, make_engine, normalise_url
 from migrations.runner import upgrade
-from models.tables import Base
 
 NO_POSTGRES = "PostgreSQL: DATABASE_URL not set and no Docker engine for testcontainers"
 
@@ -100,6 +100,6 @@ def empty_database(
         return
     url = request.getfixturevalue(postgres_fixture)
     with make_engine(url).begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(schema.metadata.sorted_tables):
             connection.execute(delete(table))
     yield url

@@ -162,12 +162,12 @@ def port_in_use(ip: str, port: int) -> bool:
 
 def run_stack(config: DevStackConfig | None = None) -> None:
     """Start everything, block until Ctrl-C, then stop everything."""
-    from activities.db import make_engine, session_factory
     from activities.store import seed_demo
     from api.routes.codec import CORS_ORIGINS_ENV
+    from db.engine import make_engine, session_factory
     from migrations.runner import upgrade
     from security.keys import keys_file, load_key_ring
-    from workers.config import TemporalSettings
+    from settings.temporal import TemporalSettings
     from workers.worker import run_worker
 
     config = config or load_config()

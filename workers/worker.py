@@ -13,15 +13,15 @@ from temporalio.worker import Worker
 from activities.archive import HistoryArchiver
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
-from activities.db import make_engine, session_factory
 from activities.knowledge import KnowledgeActivities
 from activities.review_rearm import ReviewRearmer
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
+from connection.client import connect
+from db.engine import make_engine, session_factory
 from rules.calendar import WorkingCalendar
-from workers.client import connect
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 from workers.schedules import ensure_knowledge_sweep
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.article_review import ArticleReviewWorkflow

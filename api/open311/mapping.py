@@ -59,10 +59,10 @@ from api.open311.models import (
     ServiceRequest,
 )
 from api.open311.queries import PublicCase
+from db.tables import TransitionRow
 from models.enums import CaseStatus, CaseType, Channel, ClosureReason
 from models.intake import Caller, Location, ToDispatch
 from models.state import CaseView
-from models.tables import TransitionRow
 from rules.dispatch import canonical_category, category_path
 from rules.publication import (
     HIDDEN_STEPS,

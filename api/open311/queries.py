@@ -17,9 +17,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, not_, select
 from sqlalchemy.orm import aliased
 
-from activities.db import SessionFactory
-from models.enums import CaseStatus
-from models.tables import (
+from db.engine import SessionFactory
+from db.tables import (
     CaseNumberRow,
     CasePublicationRow,
     CaseRow,
@@ -27,6 +26,7 @@ from models.tables import (
     DepartmentRow,
     TransitionRow,
 )
+from models.enums import CaseStatus
 from rules.publication import PUBLISHED_CHANNELS, UNPUBLISHED_TYPES
 
 IDS_PER_QUERY = 500

@@ -16,8 +16,8 @@ from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import Problem
 from api.tokens import UserInfo, add_user, list_users
+from db.tables import CatalogueRow, DepartmentRow
 from models.intake import CASE_NO_PATTERN
-from models.tables import CatalogueRow, DepartmentRow
 from models.text import PRINTABLE, CleanText
 from models.timestamps import QueryDateTime
 

@@ -16,7 +16,7 @@ from api.auth import Principal, current_principal, require
 from api.context import ApiContext, get_context
 from api.permissions import Action
 from api.problems import Problem
-from models.tables import CalendarYearRow
+from db.tables import CalendarYearRow
 from rules.calendar import YearSchedule
 
 router = APIRouter(prefix="/calendar/years", tags=["administration"])

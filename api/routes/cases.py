@@ -28,11 +28,11 @@ from api.context import ApiContext, get_context
 from api.permissions import Action, allowed
 from api.problems import Problem
 from api.refusals import refused
+from db.tables import CaseRow, UtcDateTime
 from models.enums import CaseStatus, CaseType, Urgency
 from models.intake import CASE_NO_PATTERN, IntakeRecord
 from models.privacy import PERSONAL_FIELDS
 from models.state import CaseState, CaseView
-from models.tables import CaseRow, UtcDateTime
 from models.text import PRINTABLE, check_text
 from models.timestamps import OFFSET_RULE, QueryDateTime, offset_datetime, offset_refusal
 from rules.disclosure import (

@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from api.context import ApiContext, get_context
 from api.problems import Problem
 from api.rate_limit import LookupGuard, RateLimiter, Verdict
+from db.tables import CaseRow, TransitionRow
 from models.intake import CASE_NO_PATTERN
-from models.tables import CaseRow, TransitionRow
 
 router = APIRouter(prefix="/public", tags=["citizens"])
 lookups = RateLimiter(limit=10, per_seconds=60)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from activities import db
-from activities.db import SessionFactory, make_engine
+from db import engine as db
+from db.engine import SessionFactory, make_engine
 from tests.databases import empty_database, migrated_postgres
 
 SCHEMA = "hotline_store_tests"

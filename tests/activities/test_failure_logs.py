@@ -26,8 +26,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar_source import CalendarSource
 from activities.case_activities import CaseActivities
-from activities.db import SessionFactory, is_sqlite, make_engine
-from activities.db import session_factory as sessions_of
 from activities.failures import (
     classify,
     database_reason,
@@ -35,10 +33,12 @@ from activities.failures import (
     guard_worker_logs,
     is_bad_data,
 )
+from db.engine import SessionFactory, is_sqlite, make_engine
+from db.engine import session_factory as sessions_of
+from db.tables import CaseRow, TransitionRow
 from models.intake import Caller, Location
 from models.records import Transition, TransitionRecord
 from models.state import CaseState
-from models.tables import CaseRow, TransitionRow
 from rules.calendar import WorkingCalendar
 from tests.api.conftest import api  # noqa: F401 (the API on the session's stack)
 from tests.api.http import Api

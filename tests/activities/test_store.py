@@ -13,7 +13,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from activities.db import SessionFactory, database_url, make_engine, normalise_url, safe_url
 from activities.notifications import NotificationRenderer, TemplateContextError
 from activities.store import (
     DEMO_CATALOGUE,
@@ -27,15 +26,9 @@ from activities.store import (
     route_case,
     seed_demo,
 )
-from models.records import (
-    CaseProjection,
-    Notification,
-    Route,
-    RouteRequest,
-    Transition,
-    TransitionRecord,
-)
-from models.tables import (
+from db import schema
+from db.engine import SessionFactory, database_url, make_engine, normalise_url, safe_url
+from db.tables import (
     Base,
     CaseNumberRow,
     CaseRow,
@@ -43,6 +36,14 @@ from models.tables import (
     DepartmentRow,
     NotificationRow,
     TransitionRow,
+)
+from models.records import (
+    CaseProjection,
+    Notification,
+    Route,
+    RouteRequest,
+    Transition,
+    TransitionRecord,
 )
 from rules.dispatch import NoRouteError
 from tests.builders import received_projection
@@ -438,7 +439,7 @@ def test_the_migration_matches_the_models(session_factory):
     engine = session_factory.kw["bind"]
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, schema.metadata) == []
 
 
 # ---- connection -------------------------------------------------------------------------------

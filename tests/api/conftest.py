@@ -12,10 +12,10 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine
-from activities.db import session_factory as make_sessions
 from api.app import create_app
 from api.context import ApiContext
+from db.engine import make_engine
+from db.engine import session_factory as make_sessions
 from tests.activities.conftest import (  # noqa: F401
     postgres_url,
     session_factory,

@@ -12,10 +12,10 @@ import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities.db import SessionFactory
 from api.app import create_app
 from api.context import ApiContext
 from api.tokens import add_user, issue_token
+from db.engine import SessionFactory
 
 _users = itertools.count(1)
 

@@ -9,10 +9,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from activities.db import make_engine, session_factory
 from activities.store import allocate_case_no, retrieval_code
+from db import schema as all_tables
+from db.engine import make_engine, session_factory
 from migrations.runner import alembic_config, downgrade, upgrade
-from models.tables import Base
 
 ACCESS_TABLES = {"users", "api_tokens", "access_log"}
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def schema(url: str) -> tuple[set[str], set[str], str | None]:
 def matches_the_models(url: str):
     with make_engine(url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, Base.metadata) == []
+        return compare_metadata(context, all_tables.metadata) == []
 
 
 def test_upgrade_downgrade_upgrade(store_database_url):

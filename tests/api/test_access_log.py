@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.access_log import access_entries, record_access
 from api.auth import Principal, Role
-from models.tables import AccessLogRow
+from db.tables import AccessLogRow
 
 OPERATOR = Principal("op-001", Role.OPERATOR)
 AUDITOR = Principal("aud-001", Role.AUDITOR)

@@ -10,9 +10,9 @@ from sqlalchemy import delete
 
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
+from db.tables import CalendarYearRow
 from models.enums import CaseType, Step, Urgency
 from models.records import DeadlineRequest
-from models.tables import CalendarYearRow
 from rules.calendar import SHANGHAI, WorkingCalendar
 from tests.api.http import Api
 

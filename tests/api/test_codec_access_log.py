@@ -16,11 +16,11 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.access_log import AccessEntry, access_entries
+from connection.client import data_converter
 from models.commands import MergeCase
 from tests.api.http import Api
 from tests.conftest import next_case_no
 from tests.workflows.cases import intake
-from workers.client import data_converter
 
 
 async def encrypted(*values: Any) -> dict[str, Any]:

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from api.access_log import access_entries
+from db.tables import CaseNumberRow, CaseRow, UtcDateTime
 from models.commands import Escalate, EscalationRequest
-from models.tables import CaseNumberRow, CaseRow, UtcDateTime
 from models.timestamps import OFFSET_RULE
 from tests.api.http import Api
 from tests.api.test_cases_api import PROBLEM, intake_body, open_case

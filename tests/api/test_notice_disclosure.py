@@ -17,7 +17,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities import notifications
-from activities.db import make_engine, session_factory
 from activities.notifications import (
     DEPARTMENT_TEMPLATES,
     TEMPLATE_CONTEXT_KEYS,
@@ -25,11 +24,12 @@ from activities.notifications import (
     NotificationRenderer,
     make_environment,
 )
+from db.engine import make_engine, session_factory
+from db.tables import NotificationRow
 from models.commands import EscalationRequest
 from models.enums import CaseStatus, ClockStage
 from models.intake import Caller, Location
 from models.records import Notification
-from models.tables import NotificationRow
 from rules.disclosure import DEPARTMENT_WITHHELD_KEYS
 from tests.workflows.cases import advance_to, intake, start, until
 from workflows.case import CaseWorkflow

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
 from api.tokens import add_user, issue_token
+from db.engine import make_engine, session_factory
 from tests.conftest import ROOT, TASK_QUEUE
 
 

@@ -13,7 +13,7 @@ from api.permissions import (
     allowed,
     permission_table_markdown,
 )
-from models.tables import USER_ROLES
+from db.tables import USER_ROLES
 
 READ = {"read_case", "list_cases", "read_personal_data", "read_knowledge"}
 

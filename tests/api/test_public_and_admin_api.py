@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from activities.store import retrieval_code
 from api.routes.public import lookups
-from models.tables import CatalogueRow, DepartmentRow
+from db.tables import CatalogueRow, DepartmentRow
 from tests.api.http import Api
 from tests.api.test_cases_api import open_case
 

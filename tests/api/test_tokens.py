@@ -27,7 +27,7 @@ from api.tokens import (
     revoke_token,
     verification_cache,
 )
-from models.tables import ApiTokenRow, UserRow
+from db.tables import ApiTokenRow, UserRow
 
 TOKEN_FORMAT = re.compile(r"hl_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 

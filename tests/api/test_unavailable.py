@@ -21,18 +21,18 @@ from temporalio.client import Client
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory, make_engine
-from activities.db import session_factory as make_sessions
 from api.app import create_app
 from api.context import ApiContext
 from api.tokens import add_user, issue_token
 from api.unavailable import RETRY_AFTER_SECONDS
+from connection.client import data_converter
+from db.engine import SessionFactory, make_engine
+from db.engine import session_factory as make_sessions
 from tests.api.http import Api
 from tests.api.test_cases_api import intake_body
 from tests.conftest import TASK_QUEUE
 from tests.open311.support import request_form
 from tests.tcp_proxy import TcpProxy, free_port
-from workers.client import data_converter
 
 PROBLEM = "application/problem+json"
 WELL_FORMED_TOKEN = {"Authorization": "Bearer hl_0123456789abcdef_" + "x" * 43}

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, text
 
-from activities import db
-from activities.db import SessionFactory, make_engine
 from activities.notifications import NotificationRenderer
 from activities.store import record_transition
 from audit.archive_store import ARCHIVE_CHAIN, ArchiveEntry, store_archive
 from audit.chain import GENESIS
+from db import engine as db
+from db.engine import SessionFactory, make_engine
+from db.tables import ChainHeadRow
 from models.records import CaseProjection, Transition, TransitionRecord
-from models.tables import ChainHeadRow
 from tests.builders import received_projection
 from tests.databases import empty_database, migrated_postgres
 

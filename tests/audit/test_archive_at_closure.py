@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHistory
 
-from activities.db import make_engine, session_factory
 from audit.archive_store import load_archive
 from audit.version import code_version
+from db.engine import make_engine, session_factory
+from db.tables import ArchiveRow, CaseRow
 from models.records import ArchiveRequest
-from models.tables import ArchiveRow, CaseRow
 from tests.conftest import TASK_QUEUE
 from tests.replay.archived import archived_case
 from workflows.archive import ArchiveCaseWorkflow

@@ -17,7 +17,7 @@ from audit.archive_store import (
 )
 from audit.chain import GENESIS, archive_hash, history_digest
 from audit.verify import verify_all
-from models.tables import ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
+from db.tables import ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
 from tests.audit.conftest import archive_case, archive_entry, case_no, record_case
 
 CASE = case_no(1)

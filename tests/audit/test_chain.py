@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
-from activities.db import SessionFactory
 from activities.notifications import NotificationRenderer
 from activities.store import RecordOutcome, TransitionOutOfOrderError, record_transition
 from audit.chain import (
@@ -23,7 +22,8 @@ from audit.chain import (
     utc_iso,
 )
 from audit.verify import verify_all
-from models.tables import CaseRow, TransitionRow
+from db.engine import SessionFactory
+from db.tables import CaseRow, TransitionRow
 from tests.audit.conftest import case_no, record_case, transition_record
 
 CASE = case_no(1)

@@ -12,14 +12,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
 
-from activities import db
-from activities.db import SessionFactory, make_engine
 from activities.notifications import NotificationRenderer
 from activities.store import record_transition
 from audit.chain import GENESIS
 from audit.verify import verify_all
+from db import engine as db
+from db import schema
+from db.engine import SessionFactory, make_engine
+from db.tables import CaseRow, TransitionRow
 from migrations.runner import downgrade, upgrade
-from models.tables import Base, CaseRow, TransitionRow
 from tests.audit.conftest import (
     BEIJING,
     archive_case,
@@ -131,7 +132,7 @@ def test_the_upgraded_schema_matches_the_models_and_downgrades(at_0004):
     engine = make_engine(at_0004)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, schema.metadata) == []
 
     downgrade(at_0004, "0004")
     with engine.connect() as connection:

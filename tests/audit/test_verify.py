@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from activities.db import SessionFactory
 from audit import verify as verify_module
 from audit.chain import transition_hash
 from audit.verify import Chain, Finding, Kind, check_case, verify_all, verify_case
-from models.tables import ArchiveRow, CaseRow, TransitionRow
+from db.engine import SessionFactory
+from db.tables import ArchiveRow, CaseRow, TransitionRow
 from tests.audit.conftest import archive_case, case_no, execute, record_case
 
 A, B, C = case_no(1), case_no(2), case_no(3)

@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from activities.db import SessionFactory, make_engine, session_factory
 from cli.audit_verify import verify
+from db.engine import SessionFactory, make_engine, session_factory
 from migrations.runner import upgrade
 from tests.audit.conftest import archive_case, case_no, execute, record_case
 from tests.cli.runner import run_cli

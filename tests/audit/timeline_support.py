@@ -14,7 +14,7 @@ from datetime import datetime
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory, make_engine, session_factory
+from db.engine import SessionFactory, make_engine, session_factory
 from models.commands import (
     CallbackResult,
     Escalate,

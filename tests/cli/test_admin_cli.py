@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.db import make_engine, session_factory
 from activities.store import seed_demo
 from api.auth import Principal, Role
 from api.tokens import VerificationCache, authenticate
+from db.engine import make_engine, session_factory
+from db.tables import ApiTokenRow
 from migrations.runner import upgrade
-from models.tables import ApiTokenRow
 from tests.cli.runner import run_cli
 
 

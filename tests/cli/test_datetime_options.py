@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
-from models.tables import CaseNumberRow
+from db.engine import make_engine, session_factory
+from db.tables import CaseNumberRow
 from tests.cli.runner import Hotline, hotline_runner
 from tests.cli.test_cli import data, dispatched_case, eventually, intake_args
 

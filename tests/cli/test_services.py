@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.db import make_engine, session_factory
+from db.engine import make_engine, session_factory
 from models.commands import Escalate, Reply, SignOff
 from models.enums import CaseStatus, CaseType, ClosureReason, ReplyResult
 from models.intake import CaseIntake

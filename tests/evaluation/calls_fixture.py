@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from activities.db import SessionFactory
-from models.call_tables import CallRow
-from models.tables import CaseRow
+from db.call_tables import CallRow
+from db.engine import SessionFactory
+from db.tables import CaseRow
 from tests.builders import received_projection
 
 SAMPLES = Path(__file__).parent / "samples"

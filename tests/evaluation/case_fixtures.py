@@ -13,12 +13,12 @@ from typing import Any, Self
 
 from sqlalchemy import insert
 
-from activities.db import SessionFactory
 from activities.notifications import NotificationRenderer
 from activities.store import record_transition
-from models.knowledge_tables import ArticleRow, ArticleVersionRow
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleRow, ArticleVersionRow
+from db.tables import DepartmentRow
 from models.records import CaseProjection, Transition, TransitionRecord
-from models.tables import DepartmentRow
 from tests.builders import received_projection
 
 BEIJING = timezone(timedelta(hours=8))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from activities.db import SessionFactory, make_engine, session_factory
 from activities.store import seed_demo
 from api.tokens import add_user, issue_token
 from cli.calls import calls_app
+from db.engine import SessionFactory, make_engine, session_factory
 from evaluation.call_ingest import ingest_calls
 from evaluation.calls import call_summary, daily_connection_rates
 from evaluation.report import build_report

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from activities.db import make_engine
+from db import schema
+from db.engine import make_engine
 from migrations.runner import downgrade, upgrade
-from models.tables import Base
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def test_existing_calls_become_inbound_and_keep_their_format(store_database_url:
             text("SELECT call_id, direction, timing FROM call_records ORDER BY call_id")
         ).all()
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, schema.metadata) == []
     assert [tuple(row) for row in got] == [
         ("a", "inbound", "queue_log"),
         ("b", "inbound", "cdr"),

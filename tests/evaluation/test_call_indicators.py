@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 
-from activities.db import SessionFactory
+from db.call_tables import CallRow
+from db.engine import SessionFactory
 from evaluation.calls import call_summary, daily_connection_rates, worst_window
-from models.call_tables import CallRow
 from models.evaluation import Period
 from rules.calendar import SHANGHAI
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from activities.db import SessionFactory
+from db.call_tables import CallFileRow, CallRow
+from db.engine import SessionFactory
 from evaluation.call_ingest import CallLinkError, caller_hash, ingest_calls, link_call
 from evaluation.telephony import CallFormat
-from models.call_tables import CallFileRow, CallRow
 from tests.evaluation.calls_fixture import add_case, sample, stored
 
 CALLERS = ("13800001234", "13900005678", "13700009999", "13600001111", "13500002222")

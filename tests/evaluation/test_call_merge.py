@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from evaluation.call_ingest import IngestReport, ingest_calls
 from evaluation.calls import call_summary
 from evaluation.telephony import CallFacts, CallFormat, Outcome, merge

@@ -5,7 +5,7 @@ do not count, and satisfaction stays the callback step's."""
 
 from __future__ import annotations
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from evaluation.call_ingest import ingest_calls, link_call
 from evaluation.calls import call_summary
 from evaluation.indicators import case_indicators

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from activities.db import SessionFactory, make_engine, session_factory
 from activities.store import seed_demo
 from api.tokens import add_user, issue_token
 from cli.calls import calls_app
+from db.engine import SessionFactory, make_engine, session_factory
 from tests.api.http import offline_http
 from tests.evaluation.calls_fixture import SAMPLES, add_case, sample, stored
 

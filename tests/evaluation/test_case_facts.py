@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from activities import db
-from activities.db import SessionFactory, make_engine
 from activities.store import record_transition
+from db import engine as db
+from db.engine import SessionFactory, make_engine
+from db.evaluation_tables import CaseFactsRow
 from evaluation.facts import fold
 from migrations.runner import downgrade, upgrade
-from models.evaluation_tables import CaseFactsRow
 from tests.databases import NO_POSTGRES, drop_everything, postgres_schema_url
 from tests.evaluation.case_fixtures import RENDERER, CaseBuilder, at, november
 

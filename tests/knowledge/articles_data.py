@@ -7,10 +7,10 @@ import uuid
 from datetime import date
 from typing import Any
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import DepartmentRow
 from models.enums import MaterialType, Situation
 from models.knowledge import ArticleFields
-from models.tables import DepartmentRow
 from services.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 
 DEPARTMENT = "gy-civil-affairs"

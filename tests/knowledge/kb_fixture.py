@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from activities.db import SessionFactory, make_engine, session_factory
 from activities.store import seed_demo
+from db.engine import SessionFactory, make_engine, session_factory
+from db.knowledge_tables import ArticleRow
+from db.tables import DepartmentRow
 from knowledge.articles import copy_fields
 from knowledge.index import index_articles
 from models.enums import ArticleStatus
 from models.knowledge import ArticleFields
-from models.knowledge_tables import ArticleRow
-from models.tables import DepartmentRow
 from tests.databases import empty_database, migrated_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from db.knowledge_tables import ArticleRow, ArticleVersionRow
 from knowledge import articles as kb
 from knowledge.diff import render_plain, version_diff
 from knowledge.search import SearchQuery, search
 from models.enums import ArticleStatus, FlagReason, VersionState
 from models.knowledge import Decision
-from models.knowledge_tables import ArticleRow, ArticleVersionRow
 from tests.knowledge.articles_data import add_department, forbid, low_income_fields
 
 APPROVE = Decision(approve=True, by="centre-reviewer")

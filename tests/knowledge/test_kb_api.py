@@ -8,10 +8,10 @@ from typing import Any
 
 from temporalio.client import Client
 
+from db.knowledge_tables import SuggestionRow
 from models.commands import ReplyReview, SignOff
 from models.enums import CaseStatus, CaseType, ClosureReason
 from models.intake import DirectAnswer, ToDispatch
-from models.knowledge_tables import SuggestionRow
 from tests.api.http import Api
 from tests.api.test_cases_api import intake_body
 from tests.knowledge.articles_data import low_income_fields

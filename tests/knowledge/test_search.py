@@ -11,14 +11,14 @@ from alembic.migration import MigrationContext
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from activities.db import SessionFactory
+from db import schema
+from db.engine import SessionFactory
+from db.knowledge_tables import ArticleRow
+from db.search_tables import ALL_ARTICLES, TermRow
 from knowledge import search as search_module
 from knowledge.index import index_article, reindex_all, unindex_article
 from knowledge.search import EmptyQueryError, SearchQuery, plain, search
 from models.enums import ArticleStatus, MaterialType
-from models.knowledge_tables import ArticleRow
-from models.search_tables import ALL_ARTICLES, TermRow
-from models.tables import Base
 from tests.knowledge.kb_fixture import (  # noqa: F401
     article_fields,
     article_row,
@@ -40,7 +40,7 @@ def term_stats(sessions: SessionFactory) -> dict[str, int]:
 def test_the_migration_matches_the_models(kb_sessions: SessionFactory) -> None:
     with kb_sessions.kw["bind"].connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, schema.metadata) == []
 
 
 def test_filters_by_category_prefix_department_and_material_type(

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from activities.db import make_engine, session_factory
 from cli.knowledge_search import register
+from db.engine import make_engine, session_factory
 from migrations.runner import upgrade
 from tests.knowledge.kb_fixture import load_articles
 

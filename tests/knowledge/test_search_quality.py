@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from activities.db import SessionFactory, make_engine, session_factory
+from db.engine import SessionFactory, make_engine, session_factory
 from knowledge.search import SearchQuery, SearchResults, search
 from migrations.runner import upgrade
 from tests.databases import migrated_postgres

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from activities.db import SessionFactory, make_engine
-from activities.db import session_factory as make_sessions
 from activities.store import seed_demo
+from db.engine import SessionFactory, make_engine
+from db.engine import session_factory as make_sessions
+from db.knowledge_tables import ArticleRow, ArticleVersionRow
 from knowledge import transfer, transfer_checks
 from knowledge.articles import submit_article
 from knowledge.search import SearchQuery, search
@@ -28,7 +29,6 @@ from knowledge.transfer_files import COLUMNS, MAX_BATCH, TransferFormat, parse
 from migrations.runner import upgrade
 from models.enums import ArticleStatus, MaterialType, Situation, VersionState
 from models.knowledge import ArticleFields
-from models.knowledge_tables import ArticleRow, ArticleVersionRow
 from services.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 
 FIXTURES = Path(__file__).parent / "transfer_fixtures"

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from activities.db import SessionFactory
 from activities.store import seed_demo
 from api.routes import knowledge_transfer
 from api.tokens import add_user, issue_token
+from db.engine import SessionFactory
 from knowledge.transfer_files import COLUMNS, MAX_BATCH
 from tests.api.http import offline_http
 from tests.knowledge.test_transfer import article, count_articles, csv_file, fixture, json_file

@@ -16,13 +16,13 @@ import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities.db import SessionFactory, make_engine, session_factory
 from api import problems
 from api.auth import Role
 from api.context import ApiContext
 from api.open311 import router
 from api.routes import publication
 from api.tokens import add_user, issue_token
+from db.engine import SessionFactory, make_engine, session_factory
 from tests.conftest import TASK_QUEUE
 
 _users = itertools.count(1)

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from activities.db import SessionFactory
-from models.tables import CaseRow
+from db.engine import SessionFactory
+from db.tables import CaseRow
 from tests.open311.support import BASE, WATER_CODE, errors, request_form
 
 

@@ -24,10 +24,10 @@ import xmltodict  # type: ignore[import-untyped]
 from georeport import GeoReport  # type: ignore[import-untyped]
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
+from db.engine import SessionFactory
 from models.commands import Withdraw
 from services.cases import act
 from tests.conftest import TASK_QUEUE

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory
 from api.open311 import queries
 from api.open311.formats import BEIJING
+from db.engine import SessionFactory
+from db.tables import CaseRow, TransitionRow
 from models.commands import MergeCase
 from models.enums import Channel
-from models.tables import CaseRow, TransitionRow
 from rules.publication import PublicationFacts, publishable
 from services.cases import IntakeRequest, act, open_case
 from services.publication import mark_public

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory
 from api.auth import Role
 from api.tokens import add_user, issue_token
+from db.engine import SessionFactory
 from services.cases import IntakeRequest, open_case
 from services.publication import get_public
 from tests.cli.runner import run_cli

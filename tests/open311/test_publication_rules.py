@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from activities.db import make_engine, session_factory
 from api.open311.queries import published
+from db.engine import make_engine, session_factory
+from db.tables import CaseRow
 from models.enums import CaseType, Channel
-from models.tables import CaseRow
 from rules.publication import PublicationFacts, public_text_problems, publishable, refusals
 from tests.builders import received_projection
 

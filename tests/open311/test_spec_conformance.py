@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import delete
 from temporalio.client import Client
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import CaseRow
 from models.commands import Dispatch, Withdraw
-from models.tables import CaseRow
 from services.cases import act
 from tests.builders import received_projection
 from tests.open311 import spec

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from activities.db import SessionFactory, is_sqlite, make_engine
 from api.app import create_app
 from api.context import ApiContext
+from db.engine import SessionFactory, is_sqlite, make_engine
 from tests.conftest import TASK_QUEUE
 from tests.open311.support import BASE, json_of, request_form
 

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
+from db.tables import CaseRow, NotificationRow, TransitionRow
 from models.state import CaseState
-from models.tables import CaseRow, NotificationRow, TransitionRow
 from workflows.case import CaseWorkflow, workflow_id
 
 QUERY_CONCURRENCY = 16

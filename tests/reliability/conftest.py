@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.db import SessionFactory, is_sqlite, make_engine, session_factory
 from activities.store import seed_demo
 from api.tokens import add_user, issue_token
+from db.engine import SessionFactory, is_sqlite, make_engine, session_factory
 from migrations.runner import upgrade
 from tests.databases import postgres_schema_url
 from tests.reliability.processes import (

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from activities.db import SessionFactory
+from db.engine import SessionFactory
 from models.commands import Dispatch, Reply, SignOff
 from models.enums import CaseType, ReplyResult
 from models.intake import Caller, Location, ToDispatch

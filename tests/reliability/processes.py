@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from connection.client import data_converter
 from tests.conftest import ROOT
-from workers.client import data_converter
 from workers.devstack import (
     DevStackConfig,
     TemporalServer,

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from activities.db import make_engine, session_factory
-from models.tables import CaseNumberRow
+from db.engine import make_engine, session_factory
+from db.tables import CaseNumberRow
 from tests.reliability.checks import missing_notices, verify, workflow_states
 from tests.reliability.conftest import requires_postgres, role_headers
 from tests.reliability.http_load import SIGN_OFF, Answer, HttpLoad, intake_body, statuses

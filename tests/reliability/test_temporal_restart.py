@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import make_engine, session_factory
+from db.engine import make_engine, session_factory
 from models.commands import SignOff
 from services import cases as case_service
 from tests.reliability.checks import missing_notices, verify, workflow_states

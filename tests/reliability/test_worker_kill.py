@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.db import make_engine, session_factory
+from db.engine import make_engine, session_factory
 from tests.reliability.checks import missing_notices, verify, workflow_states
 from tests.reliability.conftest import requires_postgres
 from tests.reliability.load import Load

@@ -14,10 +14,10 @@ from temporalio.worker import Replayer
 
 from audit.replay import case_replayer, replay_history
 from audit.sources import from_file
+from connection.client import data_converter
 from security.keys import read_key_ring
 from tests.histories.paths import PATHS
 from tests.replay.broken_workflow import TimerBeforeDispatchWorkflow
-from workers.client import data_converter
 from workflows.archive import ArchiveCaseWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"

@@ -10,7 +10,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from activities.db import make_engine, session_factory
 from audit.replay import case_replayer, replay_history
 from audit.replay_all import replay_all
 from audit.sources import (
@@ -21,12 +20,13 @@ from audit.sources import (
     from_engine,
     from_file,
 )
+from connection.client import data_converter
+from db.engine import make_engine, session_factory
 from tests.cli.runner import Hotline, hotline_runner
 from tests.replay.archived import archived_case
 from tests.replay.broken_workflow import TimerBeforeDispatchWorkflow
 from tests.workflows.cases import drive_to_closure, intake, start
 from tests.workflows.test_escalation import temporal_cli
-from workers.client import data_converter
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.case import workflow_id
 

@@ -10,11 +10,11 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
+from connection.client import data_converter
 from models.intake import CaseIntake
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
 from security.keys import KEYS_FILE_ENV, KeyRing, generate, init, read_key_ring, rotate
 from tests.workflows.cases import intake
-from workers.client import data_converter
 
 PHONE = "13800001234"
 NAME = "张三"

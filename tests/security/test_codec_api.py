@@ -15,10 +15,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.access_log import access_entries
 from api.routes.codec import CORS_ORIGINS_ENV
+from connection.client import data_converter
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec
 from tests.api.http import Api
 from tests.workflows.cases import intake
-from workers.client import data_converter
 
 PROBLEM = "application/problem+json"
 PHONE = "13800001234"

@@ -18,12 +18,12 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from connection.client import data_converter
 from models.enums import CaseStatus
 from models.state import CaseView
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
 from security.keys import KeyRing
 from tests.workflows.cases import drive_to_closure, intake, start
-from workers.client import data_converter
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow, workflow_id
 

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from activities.db import is_sqlite, make_engine
+from db.engine import is_sqlite, make_engine
 
 _ids = itertools.count(1)
 _EVENTS = ("INSERT", "UPDATE")

@@ -15,7 +15,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import SessionFactory, make_engine, session_factory
+from db.engine import SessionFactory, make_engine, session_factory
+from db.knowledge_tables import ArticleReminderRow
+from db.tables import DepartmentRow
 from knowledge.articles import (
     ArticleConflictError,
     ArticleNotFoundError,
@@ -27,8 +29,6 @@ from knowledge.articles import (
 from knowledge.review import decide_review, review_handle, start_review, submit_for_review
 from models.enums import ArticleStatus, MaterialType, VersionState
 from models.knowledge import ArticleFields, Decision
-from models.knowledge_tables import ArticleReminderRow
-from models.tables import DepartmentRow
 from rules.calendar import END_OF_DAY, SHANGHAI, default_calendar
 from rules.knowledge import CENTRE, review_times
 from tests.conftest import TASK_QUEUE

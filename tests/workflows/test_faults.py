@@ -18,12 +18,12 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFai
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
+from db.engine import make_engine, session_factory
+from db.tables import CaseRow, TransitionRow
 from models.commands import RetryFaults, SignOff, Withdraw
 from models.enums import CaseStatus
 from models.intake import Caller, ToDispatch
 from models.state import CaseState
-from models.tables import CaseRow, TransitionRow
 from tests.workflows.bad_data import refused_caller
 from tests.workflows.cases import CaseHandle, advance_to, intake, start, until
 from workers.worker import build_worker

@@ -17,13 +17,13 @@ from temporalio.client import (
     WorkflowExecutionStatus,
 )
 
-from activities.db import SessionFactory, make_engine, session_factory
+from db.engine import SessionFactory, make_engine, session_factory
+from db.knowledge_tables import ArticleFlagRow, ArticleReminderRow
 from knowledge.articles import decide, get_article, submit_article
 from knowledge.review import decide_review, review_handle
 from knowledge.sweep import expiry_event_key, stale_event_key
 from models.enums import ArticleStatus, FlagReason, VersionState
 from models.knowledge import Decision
-from models.knowledge_tables import ArticleFlagRow, ArticleReminderRow
 from rules.calendar import SHANGHAI
 from tests.conftest import TASK_QUEUE
 from tests.workflows.test_article_review import article_fields, new_department

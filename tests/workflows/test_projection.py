@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
 from activities.store import seed_demo
+from db.engine import make_engine, session_factory
+from db.tables import CaseRow, NotificationRow, TransitionRow
 from migrations.runner import upgrade
-from models.tables import CaseRow, NotificationRow, TransitionRow
 from tests.workflows.cases import drive_to_closure, intake, start
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow

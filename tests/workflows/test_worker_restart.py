@@ -14,10 +14,10 @@ from sqlalchemy import select
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_engine, session_factory
+from db.engine import make_engine, session_factory
+from db.tables import CaseRow, NotificationRow, TransitionRow
 from models.commands import ReplyReview, SignOff
 from models.enums import CaseStatus, ClosureReason
-from models.tables import CaseRow, NotificationRow, TransitionRow
 from tests.conftest import ROOT
 from tests.workflows.cases import REPLY, SATISFIED, intake, start, until
 from workers.worker import build_worker

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables import CASE_NO, HASH, USER_ID, Base, UtcDateTime, big_id, json_type
+from db.tables import CASE_NO, HASH, USER_ID, Base, UtcDateTime, big_id, json_type
 
 SOURCE = 32
 CALL_ID = 64

@@ -439,14 +439,6 @@ class PhraseRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-# The tables of call records, evaluation and the knowledge base live in their own modules;
-# importing them here puts them on `Base.metadata` for the migrations and the schema tests.
-from models import call_tables as call_tables  # noqa: E402
-from models import evaluation_tables as evaluation_tables  # noqa: E402
-from models import knowledge_tables as knowledge_tables  # noqa: E402
-from models import search_tables as search_tables  # noqa: E402
-
-
 class CasePublicationRow(Base):
     """The centre's public wording of one case: the only case text Open311 may publish.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import Index, Integer, PrimaryKeyConstraint, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables import Base, big_id
+from db.tables import Base, big_id
 
 TERM = 40
 """Longest term (characters); `knowledge.tokenize.MAX_TERM` cuts to it."""

@@ -5,7 +5,7 @@ and suggestions to turn replies into articles.
 `kb_articles` holds what readers and search see: the published version's fields (for an article
 never published yet, its pending submission's). `kb_article_versions` keeps every submission
 with who made it and who decided on it; nothing there is ever updated but its decision.
-The search index is in `models.search_tables`.
+The search index is in `db.search_tables`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.enums import (
-    ArticleStatus,
-    FlagReason,
-    MaterialType,
-    Satisfaction,
-    SuggestionState,
-    VersionState,
-)
-from models.tables import (
+from db.tables import (
     CASE_NO,
     CODE,
     DEPARTMENT_ID,
@@ -42,6 +34,14 @@ from models.tables import (
     UtcDateTime,
     big_id,
     json_type,
+)
+from models.enums import (
+    ArticleStatus,
+    FlagReason,
+    MaterialType,
+    Satisfaction,
+    SuggestionState,
+    VersionState,
 )
 
 TITLE = 128

@@ -18,7 +18,7 @@ from temporalio.service import TLSConfig
 
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, keys_file, load_key_ring, read_key_ring
-from workers.config import TemporalSettings
+from settings.temporal import TemporalSettings
 
 _rings: dict[Path, KeyRing] = {}
 _rings_lock = threading.Lock()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables import CASE_NO, Base, CaseRow
+from db.tables import CASE_NO, Base, CaseRow
 
 
 class CaseFactsRow(Base):
