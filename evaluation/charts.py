@@ -10,13 +10,13 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from activities.notifications import CASE_TYPE_LABELS
 from evaluation.labels import NONE, class_label, percent
 from models.evaluation import (
     DailyPoint,
     DepartmentScore,
     TypeCount,
 )
+from models.labels import CASE_TYPE_LABELS
 
 PALETTE = ("#1c7ed6", "#e8590c", "#2f9e44", "#ae3ec9", "#f08c00")
 

@@ -19,7 +19,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from activities.notifications import CASE_TYPE_LABELS
 from evaluation.labels import (
     DIMENSION_TITLES,
     PER_WEEK,
@@ -36,6 +35,7 @@ from models.evaluation import (
     EvaluationReport,
     IndicatorValue,
 )
+from models.labels import CASE_TYPE_LABELS
 
 CSV_COLUMNS = (
     "section",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from activities.notifications import CASE_TYPE_LABELS
 from models.evaluation import (
     Dimension,
     EvaluationReport,
     IndicatorValue,
 )
+from models.labels import CASE_TYPE_LABELS
 from rules.calendar import SHANGHAI
 from rules.evaluation import KB_UPDATES_PER_WEEK, rule
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from activities.notifications import CASE_TYPE_LABELS
 from evaluation.charts import cases_chart, ranking_chart, rates_chart, type_mix_chart
 from evaluation.labels import (
     DIMENSION_TITLES,
@@ -41,6 +40,7 @@ from models.evaluation import (
     IndicatorValue,
     TypeCount,
 )
+from models.labels import CASE_TYPE_LABELS
 
 # ---- the HTML report ---------------------------------------------------------------------------
 
