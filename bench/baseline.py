@@ -8,26 +8,27 @@ database, no calendar) and no state beyond a counter. The gap between the two ru
 what the case engine itself costs: its state and payloads, the database, the deadline
 calendar, its timers and search-attribute upserts.
 
-Counted from ``workflows/case.py`` (every ``_record`` is one ``record_transition`` activity,
-every ``_deadlines`` one local ``compute_deadlines`` activity, ``_route`` one ``route_case``
-activity, plus the archive child workflow with its one ``archive_history`` activity when the
-run ends), one lifecycle on that path makes:
+Counted from ``workflows/case/`` (every ``record`` of ``recording.py`` is one
+``record_transition`` activity, every ``deadlines`` of ``clocks.py`` one local
+``compute_deadlines`` activity, ``route`` of ``assignment.py`` one ``route_case`` activity,
+plus the archive child workflow with its one ``archive_history`` activity when the run ends),
+one lifecycle on that path makes:
 
   step                      CaseWorkflow calls                               remote  local
-  intake (in run)           _record("intake"), _route,                       3       1
-                            _deadlines(sign-off, return window, handling),
-                            _record("dispatch")
-  Update sign_off           _record("sign_off")  (lead department)           1       0
-  Update reply              _deadlines(reply review), _record("reply")       1       1
-  Update review_reply       _deadlines(callback), _record("reply_approved")  1       1
+  intake (in run)           record("intake"), route,                         3       1
+                            deadlines(sign-off, return window, handling),
+                            record("dispatch")
+  Update sign_off           record("sign_off")  (lead department)            1       0
+  Update reply              deadlines(reply review), record("reply")         1       1
+  Update review_reply       deadlines(callback), record("reply_approved")    1       1
                             (approved; complaints are always called back)
-  Update record_callback    _close -> _record("callback")                    1       0
+  Update record_callback    close -> record("callback")                      1       0
   end of run                child ArchiveCaseWorkflow: archive_history       1       0
   total                     6 record_transition, 1 route_case,               8       3
                             1 archive_history; 3 compute_deadlines (local)
 
 That is 4 Updates, 8 activities and 3 local activities per case. CaseWorkflow also upserts
-search attributes in every ``_record`` (6 per case) and re-arms a timer for its next deadline
+search attributes in every ``record`` (6 per case) and re-arms a timer for its next deadline
 milestone whenever its clocks move; the baseline does neither, as both belong to the case
 engine's cost.
 """
@@ -40,12 +41,15 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+with workflow.unsafe.imports_passed_through():
+    from models.errors import NO_ROUTE, STEP_REFUSED
+
 TASK_QUEUE = "bench-baseline"
-# The activity options of CaseWorkflow (workflows/case.py: DB_TIMEOUT, DB_RETRY, ROUTE_RETRY).
+# The activity options of CaseWorkflow (workflows/case/: DB_TIMEOUT, DB_RETRY, ROUTE_RETRY).
 DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 ROUTE_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=30), non_retryable_error_types=["NoRouteError"]
+    maximum_interval=timedelta(seconds=30), non_retryable_error_types=[NO_ROUTE]
 )
 LOCAL_TIMEOUT = timedelta(seconds=10)
 
@@ -100,7 +104,7 @@ class BaselineArchiveWorkflow:
 
 
 def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, type="StepRefused", non_retryable=True)
+    return ApplicationError(message, type=STEP_REFUSED, non_retryable=True)
 
 
 @workflow.defn

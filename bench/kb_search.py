@@ -32,142 +32,36 @@ p50>``.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import random
-import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from collections.abc import Sequence
 from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Engine, case, delete, func, insert, literal, or_, select, text
 
-from activities.store import seed_demo
-from db.engine import is_sqlite, make_engine, normalise_url, safe_url, session_factory
+from bench.harness import options
+from bench.harness.database import database_url
+from bench.harness.options import Say
+from bench.harness.timing import percentile, timed_each
+from bench.kb_corpus import ISSUER, load_topics, query_mix, synthetic_articles
+from db.engine import is_sqlite, make_engine, safe_url, session_factory
 from db.knowledge_tables import ArticleRow
 from db.search_tables import PostingRow, TermRow
+from db.seed import seed_demo
 from db.tables import DepartmentRow
 from knowledge.index import reindex_all
 from knowledge.search import SearchQuery, search
 from knowledge.tokenize import fragments
 from migrations.runner import upgrade
-from models.enums import ArticleStatus, MaterialType
+from models.enums import ArticleStatus
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "knowledge" / "fixtures"
-ISSUER = "基准测试"
-SEED = 12345
 LIMIT = 10
 BATCH = 2000
-
-PLACES = (
-    "云岩区",
-    "南明区",
-    "观山湖区",
-    "花溪区",
-    "乌当区",
-    "白云区",
-    "清镇市",
-    "修文县",
-    "开阳县",
-    "息烽县",
-    "花果园",
-    "金阳新区",
-    "小河片区",
-    "新添寨",
-)
-QUALIFIERS = (
-    "政策解读",
-    "常见问题解答",
-    "办事指南",
-    "热点问答",
-    "办理须知",
-    "咨询口径",
-    "最新规定",
-    "操作说明",
-    "注意事项",
-    "答复口径",
-)
-PLACE_SENTENCES = (
-    "{place}政务服务中心设有综合受理窗口，工作日上午9时至下午5时办理。",
-    "{place}群众可拨打12345热线咨询，也可在贵州政务服务网{place}站点查询办事进度。",
-    "{place}各街道便民服务中心提供帮办代办服务，老年人、残疾人可预约上门办理。",
-    "涉及{place}辖区的具体事项，请以{place}相关部门最新公告为准。",
-    "{place}已将该事项纳入一网通办，网上申请后可选择邮寄送达。",
-)
-
-
-@dataclass(frozen=True)
-class Topic:
-    title: str
-    category_path: str
-    department: str
-    keywords: list[str]
-    sentences: list[str]
-
-
-def load_topics() -> tuple[list[Topic], list[tuple[str, str]], list[list[str]]]:
-    document = json.loads((FIXTURES / "articles.json").read_text("utf-8"))
-    topics = [
-        Topic(
-            title=article["title"],
-            category_path=article["category_path"],
-            department=article["department"],
-            keywords=list(article["keywords"]),
-            sentences=[s + "。" for s in article["content"].split("。") if s.strip()],
-        )
-        for article in document["articles"]
-    ]
-    queries = [(q, title) for q, title in json.loads((FIXTURES / "queries.json").read_text())]
-    return topics, queries, document["departments"]
-
-
-def synthetic_articles(count: int, topics: Sequence[Topic]) -> Iterator[dict[str, Any]]:
-    rng = random.Random(SEED)
-    materials = [material.value for material in MaterialType]
-    now = datetime(2026, 11, 28, tzinfo=UTC)
-    for serial in range(1, count + 1):
-        topic = topics[rng.randrange(len(topics))]
-        place = rng.choice(PLACES)
-        parts = rng.sample(topic.sentences, min(len(topic.sentences), rng.randint(2, 4)))
-        parts.append(rng.choice(PLACE_SENTENCES).format(place=place))
-        if rng.random() < 0.5:  # a related matter mentioned in passing
-            parts.append(rng.choice(rng.choice(topics).sentences))
-        rng.shuffle(parts)
-        content = "".join(parts)
-        while len(content) < 200:
-            content += rng.choice(PLACE_SENTENCES).format(place=rng.choice(PLACES))
-        content = content[: rng.randint(max(200, min(len(content), 260)), 400)]
-        keywords = [*rng.sample(topic.keywords, rng.randint(1, len(topic.keywords))), place]
-        yield {
-            "title": f"{place}{topic.title}{rng.choice(QUALIFIERS)}（BM{serial:06d}）",
-            "category_path": topic.category_path,
-            "content": content,
-            "issuing_unit": ISSUER,
-            "material_type": rng.choice(materials),
-            "keywords": keywords,
-            "department": topic.department,
-            "effective_from": date(2026, 1, 1),
-            "review_by": date(2027, 1, 1),
-            "expires_on": None,
-            "status": ArticleStatus.PUBLISHED.value,
-            "published_version": 1,
-            "latest_version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
 
 
 # ---- building ---------------------------------------------------------------------------------
 
 
-def prepare(
-    engine: Engine, count: int, rebuild: bool, say: Callable[[str], None]
-) -> dict[str, float]:
+def prepare(engine: Engine, count: int, rebuild: bool, say: Say) -> dict[str, float]:
     """Fill `kb_articles` and the index unless they hold exactly `count` bench articles."""
     topics, _, departments = load_topics()
     sessions = session_factory(engine)
@@ -246,27 +140,6 @@ def describe(engine: Engine) -> list[str]:
 # ---- querying ---------------------------------------------------------------------------------
 
 
-def query_mix(count: int) -> list[SearchQuery]:
-    topics, queries, _ = load_topics()
-    by_title = {topic.title: topic for topic in topics}
-    rng = random.Random(SEED + 1)
-    mix: list[SearchQuery] = []
-    for index in range(count):
-        text_, title = queries[index % len(queries)]
-        topic = by_title[title]
-        draw = rng.random()
-        mix.append(
-            SearchQuery(
-                text=text_,
-                department=topic.department if draw < 0.2 else None,
-                category=topic.category_path.split("/")[0] if 0.2 <= draw < 0.3 else None,
-                limit=LIMIT,
-            )
-        )
-    rng.shuffle(mix)
-    return mix
-
-
 def naive(engine: Engine, query: SearchQuery) -> list[int]:
     """The baseline: every fragment as a LIKE on title and content, same filters."""
     points: Any = literal(0)
@@ -296,31 +169,8 @@ def naive(engine: Engine, query: SearchQuery) -> list[int]:
         return [row.id for row in connection.execute(statement)]
 
 
-def percentile(samples: Sequence[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def timed(run: Callable[[SearchQuery], object], queries: Sequence[SearchQuery]) -> list[float]:
-    samples = []
-    for query in queries:
-        started = perf_counter()
-        run(query)
-        samples.append((perf_counter() - started) * 1000)
-    return samples
-
-
-@contextmanager
-def database(url: str | None) -> Iterator[str]:
-    if url:
-        yield normalise_url(url)
-        return
-    with tempfile.TemporaryDirectory(prefix="kb-bench-") as directory:
-        yield f"sqlite:///{Path(directory) / 'hotline.db'}"
-
-
-def run(args: argparse.Namespace, say: Callable[[str], None]) -> float:
-    with database(args.database_url) as url:
+def run(args: argparse.Namespace, say: Say) -> float:
+    with database_url(args.database_url, prefix="kb-bench-") as url:
         say("migrating to head")
         upgrade(url)
         engine = make_engine(url)
@@ -328,13 +178,13 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> float:
             build = prepare(engine, args.articles, args.rebuild, say)
             header = describe(engine)
             sessions = session_factory(engine)
-            queries = query_mix(args.queries)
+            queries = query_mix(args.queries, LIMIT)
             say(f"{args.warmup} warm-up + {len(queries)} searches")
-            timed(lambda q: search(sessions, q), queries[: args.warmup])
-            indexed = timed(lambda q: search(sessions, q), queries)
+            timed_each(lambda q: search(sessions, q), queries[: args.warmup])
+            indexed = timed_each(lambda q: search(sessions, q), queries)
             say(f"{args.warmup} warm-up + {len(queries)} naive LIKE scans")
-            timed(lambda q: naive(engine, q), queries[: args.warmup])
-            scanned = timed(lambda q: naive(engine, q), queries)
+            timed_each(lambda q: naive(engine, q), queries[: args.warmup])
+            scanned = timed_each(lambda q: naive(engine, q), queries)
             found = sum(bool(search(sessions, q).hits) for q in queries)
         finally:
             engine.dispose()
@@ -352,23 +202,17 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> float:
     return percentile(scanned, 50) / percentile(indexed, 50)
 
 
-def _progress(message: str) -> None:
-    print(f"… {message}", file=sys.stderr, flush=True)
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.kb_search",
-        description="Knowledge base search on N synthetic articles: index against LIKE scan.",
+    parser = options.parser(
+        "bench.kb_search",
+        "Knowledge base search on N synthetic articles: index against LIKE scan.",
     )
     parser.add_argument("--articles", type=int, default=100_000, help="articles (100000)")
-    parser.add_argument(
-        "--database-url", default=None, help="database (default: a temporary SQLite file)"
-    )
+    options.add_database_url(parser, "database (default: a temporary SQLite file)")
     parser.add_argument("--queries", type=int, default=300, help="timed searches (300)")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up searches (20)")
     parser.add_argument("--rebuild", action="store_true", help="replace the bench's articles")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    options.add_quiet(parser)
     args = parser.parse_args(argv)
     if args.articles < 1 or args.queries < 1 or args.warmup < 0:
         parser.error("--articles and --queries must be ≥ 1, --warmup ≥ 0")
@@ -377,8 +221,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    say: Callable[[str], None] = (lambda _: None) if args.quiet else _progress
-    ratio = run(args, say)
+    ratio = run(args, options.progress(args.quiet))
     print(f"ratio: {ratio:.2f}", flush=True)
 
 

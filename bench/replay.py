@@ -20,37 +20,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import sys
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from time import perf_counter
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from audit.replay import case_replayer
 from audit.replay_all import replay_all
 from audit.sources import LoadedHistory, from_engine
-from bench.baseline import ACTIVITIES, BaselineArchiveWorkflow, BaselineWorkflow
-from bench.baseline import TASK_QUEUE as BASELINE_TASK_QUEUE
-from bench.lifecycle import (
-    LIFECYCLE_TASK_QUEUE,
-    WAITERS,
-    BaselineDriver,
-    CaseNumbers,
-    LifecycleDriver,
-    _runtime,
-    _stdout_to_stderr,
-    app_database,
-    run_batch,
-)
+from bench.baseline import BaselineArchiveWorkflow, BaselineWorkflow
+from bench.drivers import WAITERS, both_kinds, run_batch, workers
+from bench.harness import options
+from bench.harness.database import app_database
+from bench.harness.load import alternating
+from bench.harness.report import print_report
+from bench.harness.temporal import dev_server
 from connection.client import data_converter
-from workers.devstack import load_config, server_flags, temporal_binary
-from workers.worker import ACTIVITY_THREADS, build_worker
+
+say = options.progress()
 
 
 @dataclass
@@ -133,43 +123,21 @@ async def replay_in_process(replayer: Replayer, histories: list[WorkflowHistory]
 
 
 async def run(args: argparse.Namespace) -> Report:
-    config = load_config()
-    async with app_database(args.database_url) as (url, label):
-        with _stdout_to_stderr():
-            env = await WorkflowEnvironment.start_local(
-                namespace=config.namespace,
-                data_converter=data_converter(),
-                dev_server_existing_path=temporal_binary(),
-                dev_server_extra_args=server_flags(config),
-                runtime=_runtime(),
-            )
-        try:
-            client = env.client
-            numbers = CaseNumbers()
-            wait = WAITERS["history"]
-            lifecycle = LifecycleDriver(client, LIFECYCLE_TASK_QUEUE, numbers, wait)
-            baseline = BaselineDriver(client, BASELINE_TASK_QUEUE, numbers, wait)
-            bare_worker = Worker(
-                client,
-                task_queue=BASELINE_TASK_QUEUE,
-                workflows=[BaselineWorkflow, BaselineArchiveWorkflow],
-                activities=ACTIVITIES,
-                activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
-            )
-            async with build_worker(client, LIFECYCLE_TASK_QUEUE, url), bare_worker:
-                for driver in (lifecycle, baseline):
-                    say(f"running {args.cases} {driver.name} cases")
-                    await run_batch(driver, args.cases, args.concurrency)
-            settings: dict[str, object] = {
-                "cases": args.cases,
-                "jobs": args.jobs,
-                "rounds": args.rounds,
-                "database": label,
-                "cpus": os.cpu_count(),
-            }
-            return await measure(client, args, Report(settings))
-        finally:
-            await env.shutdown()
+    async with app_database(args.database_url) as database, dev_server() as server:
+        client = server.client
+        case_worker, bare_worker = workers(client, database.url)
+        async with case_worker, bare_worker:
+            for driver in both_kinds(client, WAITERS["history"]):
+                say(f"running {args.cases} {driver.name} cases")
+                await run_batch(driver, args.cases, args.concurrency, server.pids)
+        settings: dict[str, object] = {
+            "cases": args.cases,
+            "jobs": args.jobs,
+            "rounds": args.rounds,
+            "database": database.label,
+            "cpus": os.cpu_count(),
+        }
+        return await measure(client, args, Report(settings))
 
 
 async def measure(client: Client, args: argparse.Namespace, report: Report) -> Report:
@@ -191,16 +159,14 @@ async def measure(client: Client, args: argparse.Namespace, report: Report) -> R
     for name, (replayer, histories) in replayers.items():  # warm-up: sandbox imports
         await replay_in_process(replayer, histories[:5])
         report.in_process[name] = Rates()
-    for round_ in range(args.rounds):
-        order = list(replayers) if round_ % 2 == 0 else list(replayers)[::-1]
-        for name in order:
-            say(f"round {round_ + 1}/{args.rounds}: in-process replay of {name} histories")
-            replayer, histories = replayers[name]
-            rates = await replay_in_process(replayer, histories)
-            total = report.in_process[name]
-            total.histories += rates.histories
-            total.seconds += rates.seconds
-            total.events += rates.events
+    for round_, name in alternating(list(replayers), args.rounds):
+        say(f"round {round_ + 1}/{args.rounds}: in-process replay of {name} histories")
+        replayer, histories = replayers[name]
+        rates = await replay_in_process(replayer, histories)
+        total = report.in_process[name]
+        total.histories += rates.histories
+        total.seconds += rates.seconds
+        total.events += rates.events
 
     case_numbers = [i.removeprefix("case-") for i in case_ids]
 
@@ -217,21 +183,15 @@ async def measure(client: Client, args: argparse.Namespace, report: Report) -> R
     return report
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.replay",
-        description="Case histories replayed per second, against the bare-engine baseline.",
+    parser = options.parser(
+        "bench.replay", "Case histories replayed per second, against the bare-engine baseline."
     )
-    parser.add_argument("--cases", type=int, default=300, help="cases of each kind (300)")
-    parser.add_argument("--concurrency", type=int, default=20, help="cases in flight (20)")
+    options.add_cases(parser, 300)
     parser.add_argument("--jobs", type=int, default=2, help="replay processes end to end (2)")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (4)")
-    parser.add_argument("--database-url", help="application database (default: fresh SQLite)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    options.add_rounds(parser)
+    options.add_database_url(parser, "application database (default: fresh SQLite)")
+    options.add_json(parser)
     args = parser.parse_args(argv)
     if min(args.cases, args.concurrency, args.jobs, args.rounds) < 1:
         parser.error("--cases, --concurrency, --jobs and --rounds must be ≥ 1")
@@ -241,11 +201,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     report = asyncio.run(run(args))
-    if args.json:
-        print(json.dumps(report.figures(), ensure_ascii=False, indent=2))
-    else:
-        print(report.table())
-    print(f"ratio: {report.ratio:.2f}", flush=True)
+    print_report(report, args.json, f"ratio: {report.ratio:.2f}")
 
 
 if __name__ == "__main__":
