@@ -18,6 +18,7 @@ from temporalio.service import TLSConfig
 
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, keys_file, load_key_ring, read_key_ring
+from settings.environment import Settings
 from settings.temporal import TemporalSettings
 
 _rings: dict[Path, KeyRing] = {}
@@ -27,6 +28,7 @@ _rings_lock = threading.Lock()
 def cached_key_ring(path: Path | None = None) -> KeyRing:
     """The key ring of `path` (default: $HOTLINE_CODEC_KEYS_FILE or .hotline/codec-keys.json),
     read from its file once per process."""
+    path = path if path is not None else Settings.from_env().codec_keys_file
     target = keys_file(path).absolute()
     with _rings_lock:
         ring = _rings.get(target)
@@ -53,8 +55,9 @@ def data_converter(key_ring: KeyRing | None = None) -> DataConverter:
     if key_ring is not None:
         codec = EncryptionCodec(key_ring)
     else:
-        target = keys_file().absolute()
-        codec = EncryptionCodec(cached_key_ring(), refresh=lambda: _reread(target))
+        path = Settings.from_env().codec_keys_file
+        target = keys_file(path).absolute()
+        codec = EncryptionCodec(cached_key_ring(path), refresh=lambda: _reread(target))
     # Failure messages and stack traces are encrypted too: a database error's message can quote
     # the statement's parameters, and an activity failure is kept in the history.
     return dataclasses.replace(

@@ -1,4 +1,4 @@
-"""Database connection: the URL from the environment, one cached engine per URL, sessions.
+"""Database connection: the URL from the settings, one cached engine per URL, sessions.
 
 SQLite (the embedded default, a file under `.hotline/`) and PostgreSQL (production, CI) are both
 supported. A URL may carry a password: never log or print it raw, use `safe_url()`.
@@ -11,7 +11,6 @@ and the rows a query returns are never logged, whatever level that logger is set
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -24,11 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DATABASE_URL = "sqlite:///.hotline/hotline.db"
+from settings.environment import Settings
+
 DEFAULT_SQLITE_PRAGMAS: Mapping[str, str] = MappingProxyType(
     {"journal_mode": "WAL", "synchronous": "OFF"}
 )
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_DATABASE_URL = "sqlite:///.hotline/hotline.db"
 
 SessionFactory = sessionmaker[Session]
 
@@ -63,9 +64,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def database_url() -> str:
-    """The database URL from env `DATABASE_URL`, else the SQLite file `.hotline/hotline.db`."""
-    return normalise_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+def database_url(settings: Settings | None = None) -> str:
+    """The database URL of `settings` (`DATABASE_URL`, else the SQLite file
+    `.hotline/hotline.db`); without settings, those of the environment now."""
+    return normalise_url((settings or Settings.from_env()).database_url or DEFAULT_DATABASE_URL)
 
 
 def safe_url(url: str) -> str:

@@ -52,7 +52,7 @@ USER_ROLES: tuple[str, ...] = (
     "auditor",
     "admin",
 )
-"""The values of `api.auth.Role` (a test keeps the two in step)."""
+"""The values of `rules.permissions.Role` (a test keeps the two in step)."""
 ACCESS_ACTIONS: tuple[str, ...] = ("view", "export")
 PHRASE_SITUATIONS: tuple[str, ...] = tuple(situation.value for situation in Situation)
 
@@ -186,7 +186,7 @@ class TransitionRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(CODE))
     to_status: Mapped[str] = mapped_column(String(CODE))
     detail: Mapped[dict[str, Any]] = mapped_column(json_type())
-    # The case's hash chain (`audit.chain`): the previous row's hash (64 zeros for seq 1) and
+    # The case's hash chain (`db.chain`): the previous row's hash (64 zeros for seq 1) and
     # sha256(prev_hash + canonical content), content being every column but id, seq and these.
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     row_hash: Mapped[str] = mapped_column(String(HASH))

@@ -10,9 +10,12 @@ from models.enums import ReplyResult, ReturnReason, Satisfaction
 from models.intake import CASE_NO_PATTERN
 from models.text import CleanText
 from models.timestamps import OffsetDateTime
-from rules.time_limits import MAX_EXTENSION_WORKING_DAYS
 
 ActorId = str
+
+MAX_EXTENSION_WORKING_DAYS = 10
+"""At most this many working days per extension request (the rest of the extension policy is
+`rules/extension.py`)."""
 
 
 class Command(CleanText):

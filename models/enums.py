@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
+
+CENTRE: Final = "centre"
+"""The owner of a clock, or the recipient of a notice, that is the centre and not a department."""
 
 
 class Channel(StrEnum):

@@ -3,16 +3,19 @@
 A department submits `ArticleFields` (a new article or the next version of one); the centre
 reviews it; only approved versions are published. Every rule here gives a message that names the
 field and the reason, because a city's import file or a department's form must be fixable from it.
+
+Below the fields: the messages of the review and sweep workflows and their activities (their
+payloads: a name or field changed here changes what the engine stores).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Self
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.enums import MaterialType
+from models.enums import MaterialType, VersionState
 from models.text import CleanText
 
 MAX_TITLE = 128
@@ -115,3 +118,118 @@ class Decision(CleanText):
         if not self.approve and not (self.reason and self.reason.strip()):
             raise ValueError("reason: a rejection needs a reason the department can act on")
         return self
+
+
+class ArticleVersion(ArticleFields):
+    """One submitted version with the decision on it."""
+
+    article_id: int
+    version: int
+    state: VersionState
+    note: str | None
+    submitted_by: str
+    submitted_at: datetime
+    review_due: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+# ---- the review workflow's messages -----------------------------------------------------------
+
+
+class ReviewRequest(BaseModel):
+    """The version to review, as submitted."""
+
+    article_id: int
+    version: int
+    department: str
+    title: str
+    submitted_at: datetime
+
+
+class ReviewPlan(BaseModel):
+    """The review's times, computed once on the working-day calendar, and the version's state
+    when they were recorded (not pending: decided or superseded before its review started)."""
+
+    state: VersionState = VersionState.PENDING
+    due: datetime
+    warn_at: datetime | None
+    overdue_at: list[datetime]
+    calendar_warnings: list[str] = Field(default_factory=list)
+
+
+class AppliedDecision(BaseModel):
+    """The decision activity's input: which version, what decision, when."""
+
+    article_id: int
+    version: int
+    decision: Decision
+    at: datetime
+
+
+class ReviewStatus(BaseModel):
+    """Where the review stands (the `status` Query, and the workflow's result)."""
+
+    article_id: int
+    version: int
+    department: str
+    title: str
+    state: VersionState
+    plan: ReviewPlan | None
+    deciding: bool
+    decided_by: str | None
+    reason: str | None
+    reminders: list[str]  # event keys of the reminders this review wrote
+
+
+class NewReminder(BaseModel):
+    """One reminder to a department (its id) or to the centre ("centre")."""
+
+    event_key: str = Field(min_length=1, max_length=255)
+    recipient: str = Field(min_length=1)
+    subject: str
+    body: str
+    articles: list[int] = Field(default_factory=list)
+    at: datetime
+
+
+# ---- the weekly sweep's messages --------------------------------------------------------------
+
+
+class SweepRequest(BaseModel):
+    """What to sweep; the Schedule passes the defaults."""
+
+    today: date | None = None  # None: the local date the sweep runs on
+    departments: list[str] | None = None  # None: every department
+
+
+class SweepScope(BaseModel):
+    """One sweep step's input: the local date it works for, its time, its departments."""
+
+    today: date
+    at: datetime
+    departments: list[str] | None = None  # None: every department
+
+
+class ExpirySweep(BaseModel):
+    withdrawn: list[int] = Field(default_factory=list)
+    reminders: int = 0
+
+
+class StaleSweep(BaseModel):
+    stale: list[int] = Field(default_factory=list)
+    flagged: int = 0  # new STALE flags (an article still flagged from last week counts once)
+    reminders: int = 0
+
+
+class SweepResult(BaseModel):
+    today: date
+    withdrawn: int  # expired articles taken out of search
+    expiry_reminders: int
+    stale: int  # published articles past their review-by date
+    flagged: int  # of them, newly flagged this run
+    stale_reminders: int
+    withdrawn_articles: list[int]
+    stale_articles: list[int]
+    rearmed_reviews: list[int] = Field(default_factory=list)  # articles whose review restarted

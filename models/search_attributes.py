@@ -12,8 +12,9 @@ DISTRICT = SearchAttributeKey.for_keyword("District")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
-# Set only by a case that met a fault (workflows/case.py): true while one is open. Not set at
-# start nor kept with the keys below, so a case that never faulted issues no command for it.
+# Set only by a case that met a fault (workflows/case/recording.py): true while one is open.
+# Not set at start nor kept with the keys below, so a case that never faulted issues no command
+# for it.
 FAULTED = SearchAttributeKey.for_bool("Faulted")
 
 ALL_KEYS = (

@@ -9,8 +9,8 @@ message that says what to add. A date where a date is meant (a report's first da
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AwareDatetime,
@@ -21,6 +21,10 @@ from pydantic import (
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
+
+BEIJING: Final[timezone] = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Beijing time, the hotline's local time: UTC+8 all year round (no daylight saving time),
+named by its IANA zone Asia/Shanghai. The one definition of the zone; import it from here."""
 
 OFFSET_RULE = "timezone_aware"
 """The rule a naive datetime breaks, as pydantic names it (the `rule` of a 422 problem)."""

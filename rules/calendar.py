@@ -15,11 +15,10 @@ once, in ``WorkingCalendar.load``, everything here is pure and deterministic.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -27,9 +26,11 @@ from typing import Any, Final
 import chinese_calendar
 import yaml
 
+from models.errors import ConfigurationError
+from models.timestamps import BEIJING
+
 __all__ = [
     "END_OF_DAY",
-    "SHANGHAI",
     "CalendarDataError",
     "CalendarResult",
     "WorkingCalendar",
@@ -38,14 +39,9 @@ __all__ = [
     "load_schedule_file",
 ]
 
-SHANGHAI: Final[timezone] = timezone(timedelta(hours=8), "Asia/Shanghai")
-"""Local time of the hotline: UTC+8 all year round."""
 
 END_OF_DAY: Final[time] = time(18, 0)
 """A working-day time limit ends at this local time of its last working day."""
-
-HOLIDAYS_DIR_ENV: Final[str] = "HOTLINE_HOLIDAYS_DIR"
-"""Environment variable naming an extra directory of data files; it wins over shipped files."""
 
 MAX_SCAN_DAYS: Final[int] = 3660
 """No computation walks more calendar days than this (about ten years)."""
@@ -67,7 +63,7 @@ _DataLoader.add_constructor(
 )
 
 
-class CalendarDataError(ValueError):
+class CalendarDataError(ConfigurationError, ValueError):
     """A holiday data file is unreadable or inconsistent."""
 
 
@@ -133,8 +129,8 @@ class WorkingCalendar:
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> WorkingCalendar:
-        """Read the shipped data files, then those of ``extra_dir`` (default: the directory in
-        ``HOTLINE_HOLIDAYS_DIR``, if set), a later file replacing an earlier one's year.
+        """Read the shipped data files, then those of ``extra_dir`` (the administrator's directory,
+        ``HOTLINE_HOLIDAYS_DIR`` in the settings), a later file replacing an earlier one's year.
 
         A missing shipped directory means no shipped files; a missing extra directory is an
         error, since it is a configuration mistake that would silently change deadlines.
@@ -142,9 +138,6 @@ class WorkingCalendar:
         schedules: dict[int, YearSchedule] = {}
         if _SHIPPED_HOLIDAYS_DIR.is_dir():
             schedules.update(_load_dir(_SHIPPED_HOLIDAYS_DIR))
-        if extra_dir is None:
-            configured = os.environ.get(HOLIDAYS_DIR_ENV, "").strip()
-            extra_dir = Path(configured) if configured else None
         if extra_dir is not None:
             if not extra_dir.is_dir():
                 raise CalendarDataError(f"{extra_dir}: holiday data directory does not exist")
@@ -230,12 +223,12 @@ def _local_date(moment: datetime, name: str = "datetime") -> date:
         raise TypeError(f"{name} must be a datetime, got {type(moment).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {moment.isoformat()}")
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(BEIJING).date()
 
 
 def _end_of_day(day: date) -> datetime:
     """18:00 Asia/Shanghai on ``day``."""
-    return datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI)
+    return datetime.combine(day, END_OF_DAY, tzinfo=BEIJING)
 
 
 def load_schedule_file(path: Path) -> YearSchedule:
@@ -268,7 +261,8 @@ def load_schedule_file(path: Path) -> YearSchedule:
 
 @functools.cache
 def default_calendar() -> WorkingCalendar:
-    """The process-wide calendar, loaded once from the data files."""
+    """The calendar of the shipped data files, loaded once (an extra directory is passed to
+    ``WorkingCalendar.load`` by whoever read the settings)."""
     return WorkingCalendar.load()
 
 

@@ -99,7 +99,7 @@ case is confidential or not, so it never carries what a confidential case withho
 
 
 def audience_for(role: str, *, reads_personal_data: bool, purpose_given: bool = True) -> Audience:
-    """The audience of a reader of role `role` (an `api.auth.Role` value).
+    """The audience of a reader of role `role` (a `rules.permissions.Role` value).
 
     `reads_personal_data`: the permission matrix lets the role read personal data;
     `purpose_given`: the reader said who they are and why, and the reading is logged.

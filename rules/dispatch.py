@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.errors import RefusedError
 from models.records import Route
 
 
-class NoRouteError(ValueError):
+class NoRouteError(RefusedError, ValueError):
     """No catalogue entry covers the category and the district has no government to fall back on."""
 
 

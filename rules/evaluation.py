@@ -50,7 +50,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from models.enums import CaseStatus, ClosureReason, Satisfaction, Step
+from models.enums import CaseStatus, ClosureReason, Step
+from models.errors import ConfigurationError
 from models.evaluation import Weights
 from rules.telephony import Direction
 
@@ -101,10 +102,7 @@ NOT_SCORED_CLOSURES = frozenset({ClosureReason.WITHDRAWN, ClosureReason.MERGED})
 UNREACHED_CLOSURES = frozenset({ClosureReason.CALLBACK_UNREACHABLE})
 """The case's last callback did not reach the citizen: no satisfaction, no resolution."""
 
-SATISFIED_LEVELS = frozenset(
-    {Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED}
-)
-"""满意率 counts 非常满意, 满意 and 基本满意; 不满意 and 非常不满意 do not."""
+# 满意率 counts the levels of `rules.callback.SATISFIED`, the ones a callback closes a case on.
 
 SIGN_OFF_STEPS = frozenset({Step.SIGN_OFF})
 """A deadline_overdue of these steps (after the last dispatch) makes the sign-off late."""
@@ -311,7 +309,7 @@ UNCLASSIFIED = "unclassified"
 """The class of a department found in cases but not in the departments table."""
 
 
-class WeightsError(ValueError):
+class WeightsError(ConfigurationError, ValueError):
     """Score weights that are negative or do not sum to 1."""
 
 

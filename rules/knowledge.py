@@ -22,11 +22,13 @@ number here affects reviews submitted afterwards, never one already running.
 from __future__ import annotations
 
 import calendar as weekdays
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Final
 
-from rules.calendar import SHANGHAI, WorkingCalendar
+from models.timestamps import BEIJING
+from rules.calendar import WorkingCalendar
 
 REVIEW_WORKING_DAYS: Final[int] = 3
 """Working days the centre has to decide on a submitted version."""
@@ -37,7 +39,6 @@ WARNING_WORKING_DAYS_BEFORE: Final[int] = 1
 OVERDUE_REMINDERS: Final[int] = 5
 """Overdue reminders to the centre at most: at the due time, then each following working day."""
 
-CENTRE: Final[str] = "centre"
 """Recipient of the review's warning and overdue reminders."""
 
 SWEEP_WEEKDAY: Final[int] = weekdays.FRIDAY
@@ -47,7 +48,7 @@ SWEEP_TIME: Final[time] = time(9, 0)
 """Local time of the weekly sweep."""
 
 SWEEP_TIME_ZONE: Final[str] = "Asia/Shanghai"
-"""Time zone of the sweep's schedule (UTC+8, like ``rules.calendar.SHANGHAI``)."""
+"""Time zone of the sweep's schedule (UTC+8, like ``rules.calendar.BEIJING``)."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,23 @@ def review_times(calendar: WorkingCalendar, submitted_at: datetime) -> ReviewTim
     )
 
 
+def reminder_milestones(
+    warn_at: datetime | None, overdue_at: Sequence[datetime]
+) -> list[tuple[datetime, str, str]]:
+    """(when, kind, event-key suffix) of the centre's reminders of a pending review, in order:
+    the warning, then the overdue reminders `overdue-1`, `overdue-2`, …"""
+    milestones: list[tuple[datetime, str, str]] = []
+    if warn_at is not None:
+        milestones.append((warn_at, "warning", "warning"))
+    milestones += [(at, "overdue", f"overdue-{n}") for n, at in enumerate(overdue_at, 1)]
+    return milestones
+
+
 def sweep_date(moment: datetime) -> date:
     """The local (Asia/Shanghai) date a sweep running at ``moment`` works for."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"moment must be timezone-aware, got {moment.isoformat()}")
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(BEIJING).date()
 
 
 def is_stale(review_by: date, today: date) -> bool:

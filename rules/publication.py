@@ -44,13 +44,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.actions import Action
 from models.enums import CaseType, Channel
 
 PUBLISHED_CHANNELS: frozenset[Channel] = frozenset({Channel.OPEN311})
 """The channels whose cases may be published: the caller chose the public API."""
 UNPUBLISHED_TYPES: frozenset[CaseType] = frozenset({CaseType.REPORT})
 """Case types never published, whatever the channel."""
-HIDDEN_STEPS: frozenset[str] = frozenset({"merged_case_linked"})
+HIDDEN_STEPS: frozenset[str] = frozenset({Action.MERGED_CASE_LINKED})
 """Logged steps left out of the public history: they reveal other cases."""
 MAX_PUBLIC_TEXT = 1000
 POINT_DECIMALS = 3

@@ -23,7 +23,6 @@ inbound and outbound is refused with `TelephonyRulesError` naming the file and t
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Self
@@ -38,8 +37,9 @@ from pydantic import (
     model_validator,
 )
 
-RULES_FILE_ENV: Final[str] = "HOTLINE_TELEPHONY_RULES"
-"""Environment variable naming the centre's direction rules file (unset: the defaults)."""
+from models.errors import ConfigurationError
+from settings.environment import TELEPHONY_RULES_ENV
+
 MAX_NAME: Final[int] = 80
 
 
@@ -48,7 +48,7 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"  # a call the centre placed: a callback (回访), never in them
 
 
-class TelephonyRulesError(ValueError):
+class TelephonyRulesError(ConfigurationError, ValueError):
     """The centre's direction rules cannot be used: the message names the file and the key."""
 
 
@@ -158,16 +158,14 @@ def parse_rules(data: Any, origin: str = "telephony rules") -> TelephonyRules:
 
 
 def load_rules(path: Path | None = None) -> TelephonyRules:
-    """The rules of `path`, or of the file in HOTLINE_TELEPHONY_RULES, or the defaults.
+    """The rules of `path` (the file in HOTLINE_TELEPHONY_RULES, from the settings), or the
+    defaults when there is none.
 
     A file named but missing is an error, not the defaults: it would silently count callbacks
     as incoming calls."""
     if path is None:
-        configured = os.environ.get(RULES_FILE_ENV, "").strip()
-        if not configured:
-            return DEFAULT_RULES
-        path = Path(configured)
-    origin = f"{RULES_FILE_ENV} file {str(path)!r}"
+        return DEFAULT_RULES
+    origin = f"{TELEPHONY_RULES_ENV} file {str(path)!r}"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:

@@ -8,7 +8,6 @@ README's "Changing a rule for running cases" works one through).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
 
 from models.enums import CaseType, Step, Urgency
 
@@ -80,20 +79,16 @@ HANDLING_NORMAL: dict[CaseType, Limit] = {
 }
 HANDLING_COMPLEX = days(15)
 HANDLING_URGENT: dict[Urgency, Limit] = {Urgency.URGENT: hours(2), Urgency.UTILITY: hours(24)}
-
-# Extensions: one approved extension per assignment, of at most this many working days,
-# requested before this local time on the deadline day.
-MAX_EXTENSION_WORKING_DAYS = 10
-EXTENSION_CUTOFF = time(17, 0)
+# Extensions of the handling limit: `rules/extension.py`.
 
 
 @dataclass(frozen=True)
 class Amendment:
     """A later edition of the table: the limits it changes, for cases started under it.
 
-    A case pins its edition when it starts (`CaseWorkflow._pin_limits_edition`, through
-    `workflow.patched(patch_id)`), so a case already running keeps the limits it started with
-    on every later step, and replaying its history computes the same deadlines.
+    A case pins its edition when it starts (`workflows.case.clocks.pin_limits_edition`, through
+    `workflow.patched(patch_id)`), so a case already running keeps the limits it started with on
+    every later step, and replaying its history computes the same deadlines.
     """
 
     edition: int

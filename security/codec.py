@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from models.errors import BadDataError
 from security.keys import KeyRing, UnknownKeyError
 
 ENCODING_KEY = "encoding"
@@ -34,7 +35,7 @@ TAG_BYTES = 16
 REFRESH_INTERVAL = 5.0  # seconds between two re-reads of the ring for an unknown key
 
 
-class PayloadDecryptionError(Exception):
+class PayloadDecryptionError(BadDataError):
     """An encrypted payload cannot be decrypted: its key id is missing or unknown, or the key
     does not open it (wrong key, or a changed ciphertext)."""
 

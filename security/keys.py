@@ -30,13 +30,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-KEYS_FILE_ENV = "HOTLINE_CODEC_KEYS_FILE"
+from models.errors import ConfigurationError
+
 DEFAULT_KEYS_FILE = Path(".hotline/codec-keys.json")
 KEY_BYTES = 32
 FILE_MODE = 0o600
 
 
-class KeyRingError(Exception):
+class KeyRingError(ConfigurationError):
     """The key ring file is missing, unreadable or invalid; the message says which and why."""
 
 
@@ -132,11 +133,9 @@ def parse(text: str, source: str = "key ring") -> KeyRing:
 
 
 def keys_file(path: Path | None = None) -> Path:
-    """The ring's file: `path`, else $HOTLINE_CODEC_KEYS_FILE, else .hotline/codec-keys.json."""
-    if path is not None:
-        return path
-    configured = os.environ.get(KEYS_FILE_ENV)
-    return Path(configured) if configured else DEFAULT_KEYS_FILE
+    """The ring's file: `path` (the settings' $HOTLINE_CODEC_KEYS_FILE), else the default
+    .hotline/codec-keys.json."""
+    return path if path is not None else DEFAULT_KEYS_FILE
 
 
 def read_key_ring(path: Path) -> KeyRing:
@@ -156,10 +155,10 @@ def read_key_ring(path: Path) -> KeyRing:
 def load_key_ring(path: Path | None = None) -> KeyRing:
     """The ring to encrypt and decrypt with.
 
-    An explicit `path` or $HOTLINE_CODEC_KEYS_FILE must exist (KeyRingError saying how to create
+    An explicit `path` ($HOTLINE_CODEC_KEYS_FILE) must exist (KeyRingError saying how to create
     it); the default .hotline/codec-keys.json is created with a fresh key on first use.
     """
-    explicit = path is not None or bool(os.environ.get(KEYS_FILE_ENV))
+    explicit = path is not None
     target = keys_file(path)
     if not explicit and not target.exists():
         with contextlib.suppress(FileExistsError):  # another process created it first
