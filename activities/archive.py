@@ -17,9 +17,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory, WorkflowHistoryEventFilterType
 from temporalio.exceptions import ApplicationError
 
-from audit.archive_store import ArchiveConflictError, ArchiveEntry, store_archive
-from audit.version import code_version
+from activities.code_version import code_version
+from db.archive_store import ArchiveConflictError, ArchiveEntry, store_archive
 from db.engine import SessionFactory
+from models.errors import ARCHIVE_CONFLICT
 from models.records import ArchiveRequest
 
 CLOSE_EVENTS = frozenset(
@@ -73,7 +74,7 @@ class HistoryArchiver:
         try:
             return await asyncio.to_thread(store)
         except ArchiveConflictError as err:
-            raise ApplicationError(str(err), type="ArchiveConflictError") from err
+            raise ApplicationError(str(err), type=ARCHIVE_CONFLICT) from err
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.archive_history]

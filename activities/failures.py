@@ -15,7 +15,7 @@ The sorting (`classify`):
   `DataError`, a `StatementError` wrapping a `ValueError`/`TypeError` (a column type refusing
   a value), a pydantic `ValidationError`, a template error and a plain `ValueError`, `TypeError`
   or `KeyError`. Non-retryable: the activity fails at its first attempt and the workflow shows
-  the fault (`workflows/case.py`) until someone fixes the cause and retries it.
+  the fault (`workflows/case/recording.py`) until someone fixes the cause and retries it.
 - **transient**: everything else (a lost connection, a lock or statement timeout, a database
   not migrated yet, a transition whose predecessor is still on its way). Retryable, with the
   workflow's backoff.

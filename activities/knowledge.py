@@ -18,11 +18,19 @@ from temporalio.exceptions import ApplicationError
 from activities.calendar_source import CalendarSource
 from db.engine import SessionFactory
 from knowledge import sweep
-from knowledge.articles import ArticleError, ArticleVersion, article_version, decide, set_review_due
-from knowledge.sweep import ExpirySweep, NewReminder, StaleSweep, SweepScope
+from knowledge.articles import ArticleError, article_version, decide, set_review_due
 from models.enums import VersionState
+from models.knowledge import (
+    AppliedDecision,
+    ArticleVersion,
+    ExpirySweep,
+    NewReminder,
+    ReviewPlan,
+    ReviewRequest,
+    StaleSweep,
+    SweepScope,
+)
 from rules.knowledge import review_times
-from workflows.article_review import AppliedDecision, ReviewPlan, ReviewRequest
 
 
 @contextmanager

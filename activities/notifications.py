@@ -13,11 +13,12 @@ coordinates), even if a template declared one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
 
+from models.errors import BadDataError
 from models.labels import (
     CASE_TYPE_LABELS,
     REPLY_RESULT_LABELS,
@@ -26,10 +27,9 @@ from models.labels import (
     URGENCY_LABELS,
 )
 from models.records import Notification
+from models.timestamps import BEIJING
 from rules.disclosure import DEPARTMENT_WITHHELD_KEYS
 from rules.escalation import LEVEL_NAMES
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 PROVIDED_KEYS: frozenset[str] = frozenset({"case_no"})
 
@@ -67,7 +67,7 @@ DEPARTMENT_TEMPLATES: frozenset[str] = (
 )
 
 
-class TemplateContextError(ValueError):
+class TemplateContextError(BadDataError, ValueError):
     """Unknown template, or a context without a key the template requires."""
 
 
@@ -94,7 +94,7 @@ def format_when(value: object) -> str:
         value = _parse_iso(value)
     if isinstance(value, datetime):
         naive = value.tzinfo is None or value.utcoffset() is None
-        local = value.replace(tzinfo=SHANGHAI) if naive else value.astimezone(SHANGHAI)
+        local = value.replace(tzinfo=BEIJING) if naive else value.astimezone(BEIJING)
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"

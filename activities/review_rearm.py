@@ -1,29 +1,35 @@
 """The weekly sweep's safety net for reviews: every version still pending gets its review
 workflow back if it has none running (its start failed after the submission was saved, or the
-review ended without a decision)."""
+review ended without a decision).
+
+How a review is started is the service layer's (`services.knowledge_review.start_review`); the
+worker hands it in, so this activity never imports the layers above it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db.engine import SessionFactory
 from knowledge.articles import Submission, pending_versions
-from knowledge.review import start_review
-from knowledge.sweep import SweepScope
+from models.knowledge import SweepScope
+
+ReviewStarter = Callable[[str, Submission], Awaitable[object]]
+"""Starts the review of a submission on a task queue; raises `WorkflowAlreadyStartedError` when
+its review is running."""
 
 
 class ReviewRearmer:
-    """Holds the Temporal client (to start reviews) and the database session factory."""
+    """Holds the database session factory and how to start a review."""
 
-    def __init__(self, client: Client, sessions: SessionFactory) -> None:
-        self._client = client
+    def __init__(self, sessions: SessionFactory, start_review: ReviewStarter) -> None:
         self._sessions = sessions
+        self._start_review = start_review
 
     @activity.defn(name="kb_rearm_reviews")
     async def rearm(self, scope: SweepScope) -> list[int]:
@@ -45,7 +51,7 @@ class ReviewRearmer:
                 superseded_version=None,
             )
             try:
-                await start_review(self._client, task_queue, submission)
+                await self._start_review(task_queue, submission)
             except WorkflowAlreadyStartedError:
                 continue  # its review is running
             activity.logger.info(

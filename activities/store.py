@@ -3,8 +3,12 @@
 Plain synchronous functions over a session factory; the Temporal activities wrap them. Every
 write is idempotent, so a retried activity never doubles a row and never fails on one already
 written: inserts use the dialect's `ON CONFLICT DO NOTHING`, and the projection is replaced only
-by a newer version. The transition log is hash-chained per case (`audit.chain`): each row
+by a newer version. The transition log is hash-chained per case (`db.chain`): each row
 carries its predecessor's hash, read in the same transaction.
+
+What else a new log row changes (the evaluation's case facts, the knowledge base's article uses)
+is not known here: the caller passes those `TransitionHook`s, wired in one place
+(`workers.composition.transition_hooks`), and the store runs them in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import functools
 import random
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Executable, bindparam, func, or_, select, update
@@ -23,10 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities.notifications import NotificationRenderer
-from audit.chain import GENESIS, canonical, link, transition_content
-from db.engine import Insert, SessionFactory, dialect_insert
+from db.chain import GENESIS, canonical, link, transition_content
+from db.engine import SessionFactory, dialect_insert
 from db.tables import (
-    Base,
     CaseNumberRow,
     CaseRow,
     CatalogueRow,
@@ -34,59 +37,18 @@ from db.tables import (
     NotificationRow,
     TransitionRow,
 )
-from evaluation.facts import on_transition_recorded
-from knowledge.usage import on_intake_recorded
-from models.records import Notification, Route, RouteRequest, TransitionRecord
-from rules.dispatch import (
-    CatalogueEntry,
-    DistrictGovernment,
-    canonical_category,
-    category_prefixes,
-    route,
-)
+from models.errors import CaseNotFoundError, ConflictError
+from models.records import Notification, Route, RouteRequest, Transition, TransitionRecord
+from models.timestamps import BEIJING
+from rules.dispatch import CatalogueEntry, DistrictGovernment, category_prefixes, route
 
-CASE_NO_TIMEZONE = timezone(timedelta(hours=8), "Asia/Shanghai")
 ALLOCATE_ATTEMPTS = 10
 
-
-DEMO_DEPARTMENTS: Sequence[tuple[str, str, str, str | None]] = (
-    ("gy-water", "贵阳市水务管理局", "functional", None),
-    ("gy-housing", "贵阳市住房和城乡建设局", "functional", None),
-    ("gy-market", "贵阳市市场监督管理局", "functional", None),
-    ("gy-transport", "贵阳市交通委员会", "functional", None),
-    ("gy-ecology", "贵阳市生态环境局", "functional", None),
-    ("gy-civil", "贵阳市民政局", "functional", None),
-    ("gy-hr", "贵阳市人力资源和社会保障局", "functional", None),
-    ("gy-power", "贵阳供电局", "enterprise", None),
-    ("yunyan-gov", "云岩区人民政府", "district_government", "云岩区"),
-    ("nanming-gov", "南明区人民政府", "district_government", "南明区"),
-    ("guanshanhu-gov", "观山湖区人民政府", "district_government", "观山湖区"),
-)
-"""(id, name, kind, district) of the demo handling units."""
-
-DEMO_CATALOGUE: Sequence[tuple[str, str | None, str, tuple[str, ...], int]] = (
-    ("城乡建设/供水", None, "gy-water", (), 0),
-    ("城乡建设/供水/停水", None, "gy-water", (), 0),
-    ("城乡建设/物业管理", None, "gy-housing", (), 0),
-    ("城乡建设/房屋安全", None, "gy-housing", (), 0),
-    ("市场监管/消费投诉", None, "gy-market", (), 0),
-    ("市场监管/食品安全", None, "gy-market", (), 0),
-    ("交通运输/出租车", None, "gy-transport", (), 0),
-    ("交通运输/公交线路", None, "gy-transport", (), 0),
-    ("生态环境/噪声污染", None, "gy-ecology", (), 0),
-    ("生态环境/噪声污染", "云岩区", "yunyan-gov", ("gy-ecology",), 0),
-    ("民政/社会救助/低保", None, "gy-civil", (), 0),
-    ("劳动保障/欠薪", None, "gy-hr", ("gy-market",), 0),
-    ("能源/供电/停电", None, "gy-power", (), 0),
-)
-"""(category, district or None for any, lead, assisting, priority) of the demo catalogue."""
+TransitionHook = Callable[[Session, Transition], None]
+"""Runs in the transaction that wrote a new log row (never for a repeated record)."""
 
 
-class CaseNotFoundError(LookupError):
-    """No projection row for the case number."""
-
-
-class TransitionOutOfOrderError(RuntimeError):
+class TransitionOutOfOrderError(ConflictError, RuntimeError):
     """The previous transition of the case is not in the log yet: retry (the workflow writes
     each case's transitions in order, so it is on its way)."""
 
@@ -100,16 +62,15 @@ class RecordOutcome:
     notifications_written: int
 
 
-@dataclass(frozen=True)
-class SeedOutcome:
-    departments_written: int
-    catalogue_written: int
-
-
 def record_transition(
-    session_factory: SessionFactory, record: TransitionRecord, renderer: NotificationRenderer
+    session_factory: SessionFactory,
+    record: TransitionRecord,
+    renderer: NotificationRenderer,
+    *,
+    hooks: Sequence[TransitionHook],
 ) -> RecordOutcome:
-    """Write one transition in one database transaction: projection, log row, notifications.
+    """Write one transition in one database transaction: projection, log row, notifications,
+    and whatever `hooks` write for a new log row (each in order, after the row).
 
     The projection replaces the stored one only if its version is greater (a repeat or a late,
     older record changes nothing); the log row and each notification are written once per
@@ -149,10 +110,9 @@ def record_transition(
         transition_values["row_hash"] = link(prev_hash, content)
         transition = session.execute(statements.transition, transition_values)
         transitions_written = len(transition.all())
-        if transitions_written and record.transition.action == "intake":
-            on_intake_recorded(session, case_no, record.transition.detail, record.transition.at)
         if transitions_written:
-            on_transition_recorded(session, record.transition)
+            for hook in hooks:
+                hook(session, record.transition)
         notifications_written = 0
         if notifications:
             outbox = session.execute(statements.notification, notifications)
@@ -224,7 +184,7 @@ def allocate_case_no(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("allocate_case_no needs an aware datetime")
-    day = now.astimezone(CASE_NO_TIMEZONE).strftime("%Y%m%d")
+    day = now.astimezone(BEIJING).strftime("%Y%m%d")
     for attempt in range(ALLOCATE_ATTEMPTS):
         try:
             with session_factory.begin() as session:
@@ -240,43 +200,6 @@ def retrieval_code(session_factory: SessionFactory, case_no: str) -> str | None:
         return session.scalar(
             select(CaseNumberRow.retrieval_code).where(CaseNumberRow.case_no == case_no)
         )
-
-
-def seed_demo(session_factory: SessionFactory) -> SeedOutcome:
-    """Insert the Guiyang demo departments and dispatch catalogue; rows already there stay."""
-    catalogue = [
-        dict(
-            category=canonical_category(category),
-            district=district,
-            lead_department=lead,
-            assisting_departments=list(assisting),
-            priority=priority,
-        )
-        for category, district, lead, assisting, priority in DEMO_CATALOGUE
-    ]
-    departments = [
-        dict(id=id_, name=name, kind=kind, district=district, liaison=None, active=True)
-        for id_, name, kind, district in DEMO_DEPARTMENTS
-    ]
-    with session_factory.begin() as session:
-        written_departments = session.execute(
-            _insert(session, DepartmentRow)
-            .values(departments)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(DepartmentRow.id)
-        ).all()
-        # No conflict target: covers UNIQUE(category, district) and the any-district index.
-        written_catalogue = session.execute(
-            _insert(session, CatalogueRow)
-            .values(catalogue)
-            .on_conflict_do_nothing()
-            .returning(CatalogueRow.id)
-        ).all()
-    return SeedOutcome(len(written_departments), len(written_catalogue))
-
-
-def _insert(session: Session, entity: type[Base]) -> Insert:
-    return dialect_insert(session.get_bind().dialect.name, entity)
 
 
 @dataclass(frozen=True)

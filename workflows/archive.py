@@ -14,13 +14,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.archive import HistoryArchiver
+    from models.errors import ARCHIVE_CONFLICT
     from models.records import ArchiveRequest
 
 ARCHIVE_TIMEOUT = timedelta(minutes=5)
 ARCHIVE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["ArchiveConflictError"],
+    non_retryable_error_types=[ARCHIVE_CONFLICT],
 )
 
 
@@ -33,10 +35,9 @@ class ArchiveCaseWorkflow:
     @workflow.run
     async def run(self, request: ArchiveRequest) -> bool:
         """True when this run wrote the archive, False when it was already there."""
-        written: bool = await workflow.execute_activity(
-            "archive_history",
+        written = await workflow.execute_activity_method(
+            HistoryArchiver.archive_history,
             request,
-            result_type=bool,
             start_to_close_timeout=ARCHIVE_TIMEOUT,
             retry_policy=ARCHIVE_RETRY,
         )

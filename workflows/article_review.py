@@ -15,18 +15,25 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from knowledge.articles import ArticleVersion
-    from knowledge.sweep import NewReminder
-    from models.enums import VersionState
-    from models.knowledge import Decision
-    from rules.calendar import SHANGHAI
-    from rules.knowledge import CENTRE
+    from activities.knowledge import KnowledgeActivities
+    from models.enums import CENTRE, VersionState
+    from models.errors import ARTICLE_CONFLICT
+    from models.knowledge import (
+        AppliedDecision,
+        ArticleVersion,
+        Decision,
+        NewReminder,
+        ReviewPlan,
+        ReviewRequest,
+        ReviewStatus,
+    )
+    from models.timestamps import BEIJING
+    from rules.knowledge import reminder_milestones
 
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(
@@ -35,51 +42,6 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["ArticleNotFoundError", "ArticleConflictError", "ArticleError"],
 )
 REFUSED = "ReviewRefused"
-
-
-class ReviewRequest(BaseModel):
-    """The version to review, as submitted."""
-
-    article_id: int
-    version: int
-    department: str
-    title: str
-    submitted_at: datetime
-
-
-class ReviewPlan(BaseModel):
-    """The review's times, computed once on the working-day calendar, and the version's state
-    when they were recorded (not pending: decided or superseded before its review started)."""
-
-    state: VersionState = VersionState.PENDING
-    due: datetime
-    warn_at: datetime | None
-    overdue_at: list[datetime]
-    calendar_warnings: list[str] = Field(default_factory=list)
-
-
-class AppliedDecision(BaseModel):
-    """The decision activity's input: which version, what decision, when."""
-
-    article_id: int
-    version: int
-    decision: Decision
-    at: datetime
-
-
-class ReviewStatus(BaseModel):
-    """Where the review stands (the `status` Query, and the workflow's result)."""
-
-    article_id: int
-    version: int
-    department: str
-    title: str
-    state: VersionState
-    plan: ReviewPlan | None
-    deciding: bool
-    decided_by: str | None
-    reason: str | None
-    reminders: list[str]  # event keys of the reminders this review wrote
 
 
 def review_workflow_id(article_id: int, version: int) -> str:
@@ -103,22 +65,17 @@ class ArticleReviewWorkflow:
 
     @workflow.run
     async def run(self, request: ReviewRequest) -> ReviewStatus:
-        self._plan = plan = await workflow.execute_activity(
-            "kb_plan_review",
+        self._plan = plan = await workflow.execute_activity_method(
+            KnowledgeActivities.plan_review,
             request,
-            result_type=ReviewPlan,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
         self._adopt(plan.state)  # decided or superseded already: no reminders
-        milestones: list[tuple[datetime, str, str]] = []
-        if plan.warn_at is not None:
-            milestones.append((plan.warn_at, "warning", "warning"))
-        milestones += [(at, "overdue", f"overdue-{n}") for n, at in enumerate(plan.overdue_at, 1)]
-        for at, kind, key in milestones:
+        for at, kind, key in reminder_milestones(plan.warn_at, plan.overdue_at):
             if not await self._pending_at(at):
                 break
-            await self._remind(self._centre_reminder(kind, key))
+            await self._remind(self._centre_reminder(plan, kind, key))
         await workflow.wait_condition(self._ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
@@ -149,22 +106,21 @@ class ArticleReviewWorkflow:
         self._deciding = True
         request = self._request
         try:
-            version: ArticleVersion = await workflow.execute_activity(
-                "kb_apply_decision",
+            version = await workflow.execute_activity_method(
+                KnowledgeActivities.apply_decision,
                 AppliedDecision(
                     article_id=request.article_id,
                     version=request.version,
                     decision=decision,
                     at=workflow.now(),
                 ),
-                result_type=ArticleVersion,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
         except ActivityError as err:
             self._deciding = False
             failure = _unwrapped(err)
-            if failure.type == "ArticleConflictError":
+            if failure.type == ARTICLE_CONFLICT:
                 await self._adopt_recorded_state()
             raise failure from err
         self._state = version.state
@@ -208,10 +164,9 @@ class ArticleReviewWorkflow:
     async def _adopt_recorded_state(self) -> None:
         """After a refused decision: if the version is not pending in the database any more
         (a later submission whose signal never came), end the review with what is recorded."""
-        recorded: VersionState = await workflow.execute_activity(
-            "kb_version_state",
+        recorded = await workflow.execute_activity_method(
+            KnowledgeActivities.version_state,
             self._request,
-            result_type=VersionState,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -223,10 +178,9 @@ class ArticleReviewWorkflow:
             self._state = recorded
 
     async def _remind(self, reminder: NewReminder) -> None:
-        await workflow.execute_activity(
-            "kb_remind",
+        await workflow.execute_activity_method(
+            KnowledgeActivities.remind,
             reminder,
-            result_type=bool,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -235,10 +189,9 @@ class ArticleReviewWorkflow:
     def _event_key(self, what: str) -> str:
         return f"{review_workflow_id(self._request.article_id, self._request.version)}-{what}"
 
-    def _centre_reminder(self, kind: str, key: str) -> NewReminder:
+    def _centre_reminder(self, plan: ReviewPlan, kind: str, key: str) -> NewReminder:
         request = self._request
-        assert self._plan is not None
-        due = _local(self._plan.due)
+        due = _local(plan.due)
         article = f"{request.department}提交的知识库文章《{request.title}》"
         article += f"（第{request.version}版）"
         if kind == "warning":
@@ -276,7 +229,7 @@ class ArticleReviewWorkflow:
 
 
 def _local(moment: datetime) -> str:
-    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}"
 
 
 def _unwrapped(err: ActivityError) -> ApplicationError:

@@ -10,14 +10,15 @@ pending gets its review workflow back if it has none running.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from knowledge.sweep import ExpirySweep, StaleSweep, SweepScope
+    from activities.knowledge import KnowledgeActivities
+    from activities.review_rearm import ReviewRearmer
+    from models.knowledge import SweepRequest, SweepResult, SweepScope
     from rules.knowledge import sweep_date
 
 SWEEP_TIMEOUT = timedelta(minutes=5)
@@ -29,25 +30,6 @@ SWEEP_RETRY = RetryPolicy(
 REARM_PATCH = "kb-sweep-rearms-reviews"
 
 
-class SweepRequest(BaseModel):
-    """What to sweep; the Schedule passes the defaults."""
-
-    today: date | None = None  # None: the local date the sweep runs on
-    departments: list[str] | None = None  # None: every department
-
-
-class SweepResult(BaseModel):
-    today: date
-    withdrawn: int  # expired articles taken out of search
-    expiry_reminders: int
-    stale: int  # published articles past their review-by date
-    flagged: int  # of them, newly flagged this run
-    stale_reminders: int
-    withdrawn_articles: list[int]
-    stale_articles: list[int]
-    rearmed_reviews: list[int] = Field(default_factory=list)  # articles whose review restarted
-
-
 @workflow.defn
 class KnowledgeSweepWorkflow:
     @workflow.run
@@ -57,27 +39,24 @@ class KnowledgeSweepWorkflow:
         scope = SweepScope(
             today=request.today or sweep_date(now), at=now, departments=request.departments
         )
-        expired: ExpirySweep = await workflow.execute_activity(
-            "kb_withdraw_expired",
+        expired = await workflow.execute_activity_method(
+            KnowledgeActivities.withdraw_expired,
             scope,
-            result_type=ExpirySweep,
             start_to_close_timeout=SWEEP_TIMEOUT,
             retry_policy=SWEEP_RETRY,
         )
-        stale: StaleSweep = await workflow.execute_activity(
-            "kb_flag_stale",
+        stale = await workflow.execute_activity_method(
+            KnowledgeActivities.flag_stale,
             scope,
-            result_type=StaleSweep,
             start_to_close_timeout=SWEEP_TIMEOUT,
             retry_policy=SWEEP_RETRY,
         )
         rearmed: list[int] = []
         # Sweeps started before this step existed replay without it.
         if workflow.patched(REARM_PATCH):
-            rearmed = await workflow.execute_activity(
-                "kb_rearm_reviews",
+            rearmed = await workflow.execute_activity_method(
+                ReviewRearmer.rearm,
                 scope,
-                result_type=list[int],
                 start_to_close_timeout=SWEEP_TIMEOUT,
                 retry_policy=SWEEP_RETRY,
             )

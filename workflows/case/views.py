@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 
-from models import search_attributes as sa
-from models.enums import CaseStatus
-from models.intake import CaseIntake
-from models.records import CaseProjection
-from models.state import CaseState, CaseView
+with workflow.unsafe.imports_passed_through():
+    from models import search_attributes as sa
+    from models.enums import CaseStatus
+    from models.intake import CaseIntake
+    from models.records import CaseProjection
+    from models.state import CaseState, CaseView
 
 
 def case_view(state: CaseState, intake_complete: bool = True) -> CaseView:
