@@ -1,43 +1,24 @@
-"""Who is calling: bearer tokens resolved to a principal with one role (and one department).
+"""Who is calling: the FastAPI dependencies that turn a bearer token into a principal.
 
-`current_principal` is the FastAPI dependency that authenticates a request (401 when it cannot);
-`require(action)` builds the dependency that also checks the permission matrix of
-`api.permissions` (403 when the role may not). Tokens are issued and verified by `api.tokens`.
+`current_principal` authenticates a request (401 when it cannot); `require(action)` builds the
+dependency that also checks the permission matrix of `rules.permissions` (403 when the role may
+not). Tokens are issued and verified by `services.tokens`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.context import get_context
 from api.problems import Problem
-
-if TYPE_CHECKING:
-    from api.permissions import Action
+from rules.permissions import Action, Principal, allowed
+from services.tokens import authenticate, parse_token
 
 BEARER = "bearer"
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    DISPATCHER = "dispatcher"
-    DEPARTMENT = "department"
-    SUPERVISOR = "supervisor"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    role: Role
-    department: str | None = None  # set for, and only for, the department role
 
 
 def bearer_token(request: Request) -> str:
@@ -55,9 +36,6 @@ def bearer_token(request: Request) -> str:
 async def current_principal(request: Request) -> Principal:
     """The authenticated caller. Problem(401) for a missing, malformed, unknown or revoked token
     (or one of a deactivated user); argon2 and the database run in a worker thread."""
-    # Imported here: api.tokens imports this module's Role and Principal.
-    from api.tokens import authenticate, parse_token
-
     token = bearer_token(request)
     if parse_token(token) is None:
         raise Problem(401, "malformed bearer token")
@@ -71,8 +49,6 @@ async def current_principal(request: Request) -> Principal:
 def require(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A dependency returning the authenticated principal if its role may perform `action`,
     else raising Problem(403, "role <role> may not <action>")."""
-    # Imported here: api.permissions imports this module's Role.
-    from api.permissions import allowed
 
     async def permitted(
         principal: Annotated[Principal, Depends(current_principal)],

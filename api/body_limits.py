@@ -32,6 +32,7 @@ from api.open311.router import PREFIX as OPEN311_PREFIX
 from api.problems import problem_response
 from api.routes.calls import MAX_INGEST_BYTES
 from api.routes.knowledge_transfer import MAX_IMPORT_BYTES
+from models.errors import RefusedError
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 1 * MIB
@@ -127,7 +128,7 @@ class JsonDepthScanner:
         return True
 
 
-class _Refused(HTTPException):
+class _Refused(HTTPException, RefusedError):
     """Raised to the app from `receive` once the middleware has answered the request itself.
 
     An HTTPException, so FastAPI's body reader passes it on unchanged; what the app answers

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from models.errors import HotlineError
+
 PROBLEM_JSON = "application/problem+json"
 TITLES = {
     400: "Bad request",
@@ -24,7 +26,7 @@ TITLES = {
 }
 
 
-class Problem(Exception):
+class Problem(HotlineError):
     """Raise anywhere in a handler to answer with a problem document."""
 
     def __init__(self, status: int, detail: str, **extra: Any) -> None:

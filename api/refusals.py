@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from api.context import ApiContext
 from api.problems import Problem
+from models.errors import CaseActionError, CaseNotFoundError
 from services import cases as case_service
 from workflows.case import CaseWorkflow, workflow_id
 
 
-async def refused(context: ApiContext, case_no: str, err: case_service.CaseActionError) -> Problem:
-    if isinstance(err, case_service.CaseNotFoundError):
+async def refused(context: ApiContext, case_no: str, err: CaseActionError) -> Problem:
+    if isinstance(err, CaseNotFoundError):
         return Problem(404, str(err))
     if isinstance(err, case_service.CaseClosedError):
         return Problem(409, str(err), case_status="closed")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
+
+from settings.environment import Settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -22,9 +23,10 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> ApiSettings:
+        settings = Settings.from_env()
         return cls(
-            host=os.environ.get("HOTLINE_API_HOST", host),
-            port=int(os.environ.get("HOTLINE_API_PORT", str(port))),
+            host=host if settings.api_host is None else settings.api_host,
+            port=port if settings.api_port is None else settings.api_port,
         )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from audit.timeline_model import Timeline, TransitionFact
 from db.engine import SessionFactory
 from db.tables import CaseRow, TransitionRow
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING
 
 # The fields of a transition compared with its log row, in the order they are reported.
 TRANSITION_FIELDS = ("at", "action", "actor", "from_status", "to_status", "detail")
@@ -181,7 +181,7 @@ def _show(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        moment = value.astimezone(SHANGHAI) if value.tzinfo else value
+        moment = value.astimezone(BEIJING) if value.tzinfo else value
         return f"{moment:%Y-%m-%d %H:%M:%S.%f}" + (" (+08:00)" if value.tzinfo else "")
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)

@@ -17,8 +17,9 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.archive_store import load_archive
+from db.archive_store import load_archive
 from db.engine import SessionFactory
+from models.errors import NotFoundError
 from workflows.case import workflow_id
 
 
@@ -28,7 +29,7 @@ class Source(StrEnum):
     FILE = "file"
 
 
-class HistoryNotFoundError(LookupError):
+class HistoryNotFoundError(NotFoundError, LookupError):
     """The source holds no history for the case (or the file is not a history)."""
 
 

@@ -31,6 +31,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
+from activities.case_activities import ARCHIVE_CASE, RECORD_TRANSITION
 from audit.timeline_model import (
     FinalState,
     IntakeFacts,
@@ -41,15 +42,20 @@ from audit.timeline_model import (
     TransitionFact,
 )
 from audit.timeline_words import CLOSED, describe_deadline, describe_transition, in_words
+from models.actions import Action
 from models.records import Transition
 from models.state import Deadline
 
-RECORD_TRANSITION = "record_transition"
 COMPUTE_DEADLINES = "compute_deadlines"
-ARCHIVE_CASE = "archive_case"  # the archive step of cases closed before the history archive
 ARCHIVE_WORKFLOW = "ArchiveCaseWorkflow"
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 SYSTEM = "system"
+SIGNAL_OF_ACTION: dict[str, str] = {
+    Action.ESCALATE: "escalate",
+    Action.ESCALATION_REFUSED: "escalate",
+    Action.MERGED_CASE_LINKED: "link_merged",
+}
+"""The Signal whose handler records each of these actions."""
 
 
 # ---- building ---------------------------------------------------------------------------------
@@ -415,11 +421,7 @@ class _Builder:
         """The Update, Signal or start this transition answered (by actor and kind)."""
         if fact.actor == SYSTEM:
             return None
-        signal_name = {
-            "escalate": "escalate",
-            "escalation_refused": "escalate",
-            "merged_case_linked": "link_merged",
-        }.get(fact.action)
+        signal_name = SIGNAL_OF_ACTION.get(fact.action)
         if signal_name is not None:
             for signal in self.signals:
                 if (

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from models.errors import BadDataError
 from models.privacy import mask_name, mask_phone
 from rules.disclosure import Audience, disclosure
 
@@ -120,7 +121,7 @@ class Timeline(BaseModel):
     )
 
 
-class TimelineError(ValueError):
+class TimelineError(BadDataError, ValueError):
     """The history cannot be read as a case history (no events, undecodable start)."""
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from audit.timeline_model import IntakeFacts, ItemKind, TransitionFact
+from models.actions import Action
 from models.state import Deadline
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING
 
 CLOSED = "closed"
 STEP_WORDS: dict[str, str] = {
@@ -30,7 +31,7 @@ def local(at: datetime | None, seconds: bool = False) -> str:
     """`2026-12-10 18:00 (+08:00)`: a time as the hotline reads it, in Asia/Shanghai."""
     if at is None:
         return "-"
-    moment = at.astimezone(SHANGHAI)
+    moment = at.astimezone(BEIJING)
     offset = moment.strftime("%z")
     return f"{moment:%Y-%m-%d %H:%M{':%S' if seconds else ''}} ({offset[:3]}:{offset[3:]})"
 
@@ -107,7 +108,7 @@ def describe_transition(
     note = f": {d['note']}" if d.get("note") else ""
     kind = ItemKind.CLOSURE if closing else ItemKind.STEP
     summary: str
-    if action == "intake":
+    if action == Action.INTAKE:
         outcome = in_words(d.get("outcome", "dispatch"))
         summary = f"case taken in by {actor} via {d.get('channel', '-')} ({outcome})"
         if intake is not None:
@@ -117,7 +118,7 @@ def describe_transition(
             )
         summary += closed
         return ItemKind.INTAKE, summary
-    if action == "dispatch":
+    if action == Action.DISPATCH:
         assisting = d.get("assisting_departments") or []
         summary = f"dispatched by {actor} to {d.get('lead_department')} (lead)"
         if assisting:
@@ -125,22 +126,22 @@ def describe_transition(
         if d.get("catalogue_fallback"):
             summary += " — catalogue fallback to the district government"
         summary += note
-    elif action == "sign_off":
+    elif action == Action.SIGN_OFF:
         role = " as assisting department" if d.get("assisting") else ""
         summary = f"{department} signed for the case{role}{closed}"
-    elif action == "return":
+    elif action == Action.RETURN:
         summary = (
             f"{department} returned the case: {in_words(d.get('reason'))}"
             f" (legal basis: {d.get('legal_basis')})"
         )
-    elif action == "return_approved":
+    elif action == Action.RETURN_APPROVED:
         summary = f"return of {department} approved by {actor}{note}"
-    elif action == "return_rejected":
+    elif action == Action.RETURN_REJECTED:
         summary = f"return of {department} rejected by {actor}{note}; back to {department}"
-    elif action == "extension_requested":
+    elif action == Action.EXTENSION_REQUESTED:
         days = d.get("working_days")
         summary = f"{department} asked for an extension of {days} working days: {d.get('reason')}"
-    elif action == "extension_decided":
+    elif action == Action.EXTENSION_DECIDED:
         if d.get("approved"):
             summary = (
                 f"extension approved by {actor}: {d.get('working_days')} working days, "
@@ -148,20 +149,20 @@ def describe_transition(
             )
         else:
             summary = f"extension refused by {actor}"
-    elif action == "assist_input":
+    elif action == Action.ASSIST_INPUT:
         summary = f"{department} sent its assisting input"
-    elif action == "reply":
+    elif action == Action.REPLY:
         timing = "on time" if d.get("on_time") else "late"
         summary = (
             f"{department} replied: {in_words(d.get('result'))} "
             f"(responsible officer {d.get('officer')}), {timing}"
         )
-    elif action == "reply_approved":
+    elif action == Action.REPLY_APPROVED:
         follow = "" if closing else "; the citizen is called back next"
         summary = f"reply approved by {actor}{note}{follow}{closed}"
-    elif action == "reply_rejected":
+    elif action == Action.REPLY_REJECTED:
         summary = f"reply rejected by {actor}{note}; the department redoes it"
-    elif action in ("callback", "reopen"):
+    elif action in (Action.CALLBACK, Action.REOPEN):
         kind = ItemKind.CLOSURE if closing else ItemKind.CALLBACK
         if d.get("reached"):
             resolved = "resolved" if d.get("resolved") else "not resolved"
@@ -169,31 +170,31 @@ def describe_transition(
         else:
             result = "citizen not reached"
         summary = f"callback by {actor} (attempt {d.get('attempt', '-')}): {result}"
-        if action == "reopen":
+        if action == Action.REOPEN:
             summary += f" — reopened for handling, round {d.get('round')}"
         summary += closed
-    elif action == "withdraw":
+    elif action == Action.WITHDRAW:
         summary = f"case withdrawn by {actor}: {d.get('reason')}{closed}"
-    elif action in ("merge", "intake_merge"):
+    elif action in (Action.MERGE, Action.INTAKE_MERGE):
         summary = f"merged into case {d.get('master_case_no')} by {actor}{closed}"
-    elif action == "merge_failed":
+    elif action == Action.MERGE_FAILED:
         kind = ItemKind.REFUSED
         summary = (
             f"merge into case {d.get('master_case_no')} failed: the master case is not open; "
             "kept for dispatch"
         )
-    elif action == "dispatch_refused":
+    elif action == Action.DISPATCH_REFUSED:
         kind = ItemKind.REFUSED
         summary = f"dispatch at intake refused: {d.get('reason')}"
-    elif action == "merged_case_linked":
+    elif action == Action.MERGED_CASE_LINKED:
         kind = ItemKind.SIGNAL
         summary = f"case {d.get('case_no')} was merged into this case by {actor}"
-    elif action == "urge":
+    elif action == Action.URGE:
         kind = ItemKind.URGING
         summary = f"urged by {actor}{note}" + _sent(notifications, "urging notice", "urging_notice")
-    elif action == "note":
+    elif action == Action.NOTE:
         summary = f"note by {actor}{note}"
-    elif action == "escalate":
+    elif action == Action.ESCALATE:
         kind = ItemKind.ESCALATION
         level, requested = d.get("level"), d.get("requested_level")
         if level == requested:
@@ -205,16 +206,16 @@ def describe_transition(
             summary += f"; new deadline {_time(d.get('new_deadline'))}"
         if d.get("deadline_ignored"):
             summary += f"; requested deadline ignored ({d['deadline_ignored']})"
-    elif action == "escalation_refused":
+    elif action == Action.ESCALATION_REFUSED:
         kind = ItemKind.REFUSED
         summary = f"escalation signal from {actor} refused: {d.get('reason')}"
-    elif action in ("deadline_warning", "deadline_overdue", "deadline_level2"):
+    elif action in (Action.DEADLINE_WARNING, Action.DEADLINE_OVERDUE, Action.DEADLINE_LEVEL2):
         step, owner, due = _step(d.get("step")), d.get("owner"), _time(d.get("due"))
-        if action == "deadline_warning":
+        if action == Action.DEADLINE_WARNING:
             kind = ItemKind.WARNING
             summary = f"warning: the {step} deadline of {owner} (due {due}) is near"
             summary += _sent(notifications, "warning notice", "warning")
-        elif action == "deadline_overdue":
+        elif action == Action.DEADLINE_OVERDUE:
             kind = ItemKind.OVERDUE
             summary = f"overdue: the {step} deadline of {owner} passed (due {due})"
             summary += _sent(notifications, "urging notice", "urging_notice")
@@ -227,7 +228,7 @@ def describe_transition(
             )
             summary += _sent(notifications, "escalation notice", "escalation_notice")
         summary += closed
-    elif action == "praise_closed":
+    elif action == Action.PRAISE_CLOSED:
         summary = f"praise noted by the system{closed}"
     else:
         kind = ItemKind.CLOSURE if closing else ItemKind.OTHER

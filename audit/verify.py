@@ -29,8 +29,8 @@ from typing import Any, Final, TypeAlias
 from sqlalchemy import Row, exists, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from audit.archive_store import ARCHIVE_CHAIN, ChainHead, load_head
-from audit.chain import GENESIS, archive_hash, history_digest, transition_hash
+from db.archive_store import ARCHIVE_CHAIN, ChainHead, load_head
+from db.chain import GENESIS, archive_hash, history_digest, transition_hash
 from db.engine import SessionFactory
 from db.tables import ArchiveRow, CaseRow, TransitionRow
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import typer
 
-from api.tokens import acting_user
 from cli.runtime import EXIT_REFUSED, cli_errors, fail
 from db.engine import database_url, make_engine, normalise_url, session_factory
+from services.principals import acting_user
 
 
 def check_actor(ctx: typer.Context, value: str | None) -> str | None:

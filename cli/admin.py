@@ -101,7 +101,7 @@ def user_add(
     url: DatabaseUrl = None,
 ) -> None:
     """Create an active user."""
-    from api.tokens import add_user
+    from services.principals import add_user
 
     resolved = resolve_url(url)
     with admin_errors(resolved):
@@ -113,7 +113,7 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: AsJson = False, url: DatabaseUrl = None) -> None:
     """List every user, active or not."""
-    from api.tokens import list_users
+    from services.principals import list_users
 
     resolved = resolve_url(url)
     with admin_errors(resolved):
@@ -137,7 +137,7 @@ def user_deactivate(
     url: DatabaseUrl = None,
 ) -> None:
     """Deactivate a user: every token of theirs stops working at once."""
-    from api.tokens import deactivate_user
+    from services.principals import deactivate_user
 
     resolved = resolve_url(url)
     with admin_errors(resolved):
@@ -157,7 +157,7 @@ def token_issue(
 
     The token alone goes to stdout (for a script to capture); the notes go to stderr.
     """
-    from api.tokens import issue_token
+    from services.tokens import issue_token
 
     resolved = resolve_url(url)
     with admin_errors(resolved):
@@ -178,7 +178,7 @@ def token_revoke(
     url: DatabaseUrl = None,
 ) -> None:
     """Revoke a token: it stops working (on other API processes within a minute at most)."""
-    from api.tokens import get_token, revoke_token
+    from services.tokens import get_token, revoke_token
 
     resolved = resolve_url(url)
     with admin_errors(resolved):
@@ -198,7 +198,7 @@ def token_list(
     url: DatabaseUrl = None,
 ) -> None:
     """List tokens (ids and dates, never secrets), revoked ones included."""
-    from api.tokens import list_tokens
+    from services.tokens import list_tokens
 
     resolved = resolve_url(url)
     with admin_errors(resolved):

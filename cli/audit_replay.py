@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from temporalio.client import Client
 
-from audit.archive_store import list_archived
 from audit.replay import ReplayOutcome, replay_history
 from audit.replay_all import ReplaySummary, replay_all
 from audit.sources import (
@@ -39,6 +38,7 @@ from cli.runtime import (
     mark_temporal_used,
     with_client,
 )
+from db.archive_store import list_archived
 from db.engine import SessionFactory, database_url, make_engine, session_factory
 from models.enums import CaseStatus
 from settings.temporal import TemporalSettings

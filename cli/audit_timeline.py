@@ -21,8 +21,6 @@ import typer
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from temporalio.client import Client
 
-from api.access_log import record_access
-from api.auth import Principal, Role
 from audit.crosscheck import Mismatch, crosscheck
 from audit.sources import HistoryNotFoundError, Source, load_history, needs_engine
 from audit.timeline import build_timeline
@@ -39,6 +37,8 @@ from db.engine import (
     session_factory,
 )
 from models.privacy import PERSONAL_FIELDS
+from rules.permissions import Principal, Role
+from services.access_log import record_access
 
 EXIT_MISMATCH = 1
 NONE = "-"

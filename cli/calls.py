@@ -27,7 +27,8 @@ from cli.options import AsJson, By, CaseNo, DatabaseUrl
 from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail, read_file_bytes
 from evaluation.telephony import DEFAULT_TIMEZONE, CallFormat, time_zone
 from models.evaluation import CallSummary, Period
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING
+from settings.environment import Settings
 
 calls_app = typer.Typer(
     help="Call records of the telephony system: ingest them, link calls to cases, count them.",
@@ -64,7 +65,9 @@ def ingest(
     one call. Each call's direction follows the centre's rules (HOTLINE_TELEPHONY_RULES); an
     unusable rules file exits 2. Bad lines are listed on stderr.
     """
-    from evaluation.call_ingest import caller_key_from_env, ingest_calls
+    from evaluation.call_ingest import ingest_calls
+
+    settings = Settings.from_env()
 
     try:
         time_zone(timezone)
@@ -81,7 +84,8 @@ def ingest(
             by=by,
             source=source,
             timezone=timezone,
-            caller_key=caller_key_from_env(),
+            caller_key=settings.caller_hash_key,
+            rules_file=settings.telephony_rules,
         )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
@@ -159,7 +163,7 @@ def _percent(rate: float | None) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _show(period: Period, result: CallSummary) -> None:

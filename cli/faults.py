@@ -13,17 +13,14 @@ import typer
 from pydantic import TypeAdapter
 from temporalio.client import Client
 
+from cli.case_steps import run_step
 from cli.options import AsJson, By, Note, RequestId, check_case_no
-from cli.output import emit_lines, emit_listings, emit_view, local_time
+from cli.output import emit_lines, emit_listings, local_time
 from cli.runtime import cli_errors, with_client
-from models.commands import RetryFaults
-from models.state import CaseFault, CaseState, CaseView
-from services import cases
-from services.cases import CaseListing
+from models.state import CaseFault, CaseState
+from services import cases, steps
+from services.case_list import CaseListing
 from settings.temporal import TemporalSettings
-from workflows.case import CaseWorkflow
-
-FAULTED_QUERY = "Faulted = true"
 
 OptionalCaseNo = Annotated[
     str | None,
@@ -45,7 +42,7 @@ def faults_command(
         with cli_errors():
 
             async def search(client: Client, _settings: TemporalSettings) -> list[CaseListing]:
-                return await cases.list_cases(client, FAULTED_QUERY, limit)
+                return await cases.faulted_cases(client, limit)
 
             listings = with_client(search)
         emit_listings(listings, as_json)
@@ -78,14 +75,7 @@ def retry_faults_command(
     as_json: AsJson = False,
 ) -> None:
     """Re-run a case's failed work once its cause is fixed; resolved faults close."""
-    with cli_errors():
-        command = RetryFaults(by=by, note=note)
-
-        async def run(client: Client, _settings: TemporalSettings) -> CaseView:
-            return await cases.act(client, case_no, CaseWorkflow.retry_faults, command, request_id)
-
-        view = with_client(run)
-    emit_view(view, as_json)
+    run_step(steps.RETRY_FAULTS, case_no, {"by": by, "note": note}, request_id, as_json)
 
 
 def fault_line(fault: CaseFault) -> str:

@@ -23,6 +23,7 @@ import typer
 from cli.options import AsJson
 from cli.runtime import EXIT_USAGE, fail
 from security.keys import KeyRingError, init, keys_file, read_key_ring, rotate
+from settings.environment import Settings
 
 keys_app = typer.Typer(
     help="The codec key ring that encrypts every payload: init, rotate, list.",
@@ -51,7 +52,7 @@ def _key_errors() -> Iterator[None]:
 @keys_app.command("init")
 def keys_init(file: KeysFile = None) -> None:
     """Create the key ring with one fresh active key (mode 0600); an existing ring is kept."""
-    target = keys_file(file)
+    target = keys_file(file if file is not None else Settings.from_env().codec_keys_file)
     with _key_errors():
         ring = init(target)
     typer.echo(f"{target}: key ring created, active key {ring.active}")
@@ -61,7 +62,7 @@ def keys_init(file: KeysFile = None) -> None:
 @keys_app.command("rotate")
 def keys_rotate(file: KeysFile = None) -> None:
     """Add a fresh key and make it the active one; every old key stays to decode old histories."""
-    target = keys_file(file)
+    target = keys_file(file if file is not None else Settings.from_env().codec_keys_file)
     with _key_errors():
         key_id = rotate(target)
         count = len(read_key_ring(target).keys)
@@ -72,7 +73,7 @@ def keys_rotate(file: KeysFile = None) -> None:
 @keys_app.command("list")
 def keys_list(file: KeysFile = None, as_json: AsJson = False) -> None:
     """The key ids, oldest first, and which one is active (never the key material)."""
-    target = keys_file(file)
+    target = keys_file(file if file is not None else Settings.from_env().codec_keys_file)
     with _key_errors():
         ring = read_key_ring(target)
     if as_json:

@@ -32,12 +32,12 @@ from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail, with_client
 from knowledge import articles as kb
 from knowledge.diff import render_plain, version_diff
 from knowledge.reminders import reminders_for
-from knowledge.review import decide_review, submit_for_review
 from knowledge.suggestions import open_suggestions
 from knowledge.usage import AnswerEvaluation, record_answer_evaluation
 from models.enums import ArticleStatus, Satisfaction
-from models.knowledge import ArticleFields, Decision
-from rules.calendar import SHANGHAI
+from models.knowledge import ArticleFields, ArticleVersion, Decision
+from models.timestamps import BEIJING
+from services.knowledge_review import decide_review, submit_for_review
 from settings.temporal import TemporalSettings
 
 kb_app = typer.Typer(
@@ -97,7 +97,7 @@ def pending(
         return
     for item in versions:
         due = (
-            item.review_due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            item.review_due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
             if item.review_due
             else "-"
         )
@@ -122,7 +122,7 @@ def decide(
     with kb_errors(resolved):
         decision = Decision(approve=approve, reason=reason, by=by)
 
-        async def run(client: Client, settings: TemporalSettings) -> kb.ArticleVersion:
+        async def run(client: Client, settings: TemporalSettings) -> ArticleVersion:
             return await decide_review(client, article_id, version, decision)
 
         decided = with_client(run)

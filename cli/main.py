@@ -38,7 +38,7 @@ from cli.publication import publish_command
 from cli.report import report_command, today_command
 from cli.runtime import cli_errors, mark_temporal_used, temporal_used, with_client
 from models.commands import EscalationRequest
-from services import cases
+from services import cases, steps
 from settings.temporal import TemporalSettings
 
 
@@ -79,7 +79,7 @@ db_app = typer.Typer(
 )
 case_app.command("publish")(publish_command)
 case_app.command("faults")(faults_command)
-case_app.command("retry-faults")(retry_faults_command)
+case_app.command(steps.RETRY_FAULTS.cli_name)(retry_faults_command)
 app.add_typer(case_app, name="case")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
@@ -96,7 +96,7 @@ app.command("today")(today_command)
 @app.command()
 def run() -> None:
     """Start the dev stack: Temporal dev server, database, worker, HTTP API. Ctrl-C stops it."""
-    from workers.devstack import run_stack
+    from cli.devstack import run_stack
 
     mark_temporal_used()
     run_stack()
@@ -135,8 +135,8 @@ def db_upgrade(url: DatabaseUrl = None) -> None:
 @db_app.command("seed")
 def db_seed(url: DatabaseUrl = None) -> None:
     """Insert the demo departments and dispatch catalogue (rows already there stay)."""
-    from activities.store import seed_demo
     from db.engine import database_url, make_engine, normalise_url, safe_url, session_factory
+    from db.seed import seed_demo
 
     resolved = normalise_url(url) if url else database_url()
     with cli_errors(resolved):

@@ -14,8 +14,7 @@ from audit.sources import Source
 from cli.actors import check_actor
 from cli.runtime import InvalidOptionsError
 from models.intake import CASE_NO_PATTERN
-from models.timestamps import offset_datetime, offset_refusal
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING, offset_datetime, offset_refusal
 
 _CASE_NO = re.compile(CASE_NO_PATTERN)
 
@@ -96,7 +95,7 @@ def parse_day_or_moment(value: str) -> datetime:
     text = value.strip()
     if _DAY.match(text):
         try:
-            return datetime.combine(date.fromisoformat(text), time(), SHANGHAI)
+            return datetime.combine(date.fromisoformat(text), time(), BEIJING)
         except ValueError:
             raise typer.BadParameter(f"{text!r} is not a day (YYYY-MM-DD)") from None
     return parse_moment(text)

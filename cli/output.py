@@ -15,14 +15,14 @@ from models.enums import CaseStatus, ClosureReason
 from models.intake import Caller, Location
 from models.privacy import mask_name, mask_phone
 from models.state import CaseState, CaseView, Clock, TimelineEntry
-from rules.calendar import SHANGHAI
-from services.cases import CaseListing
+from models.timestamps import BEIJING
+from services.case_list import CaseListing
 
 NONE = "-"
 
 
 def local_time(at: datetime | None) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else NONE
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if at else NONE
 
 
 def emit_json(model: BaseModel) -> None:

@@ -16,15 +16,15 @@ import typer
 from cli.admin import admin_errors, emit_json, resolve_url, sessions_for
 from cli.options import AsJson, By, DatabaseUrl
 from cli.runtime import EXIT_REFUSED, fail
-from models.enums import Situation
-from services.phrases import (
+from knowledge.phrases import (
     PhraseEdit,
     PhraseUnchangedError,
-    check_wording,
     current_phrases,
     phrase_history,
     set_phrase,
 )
+from models.enums import Situation
+from services.phrases import check_wording
 
 phrases_app = typer.Typer(
     help="Service phrases by situation, every edit a new version; the wording check.",

@@ -15,11 +15,11 @@ from typing import Annotated
 
 import typer
 
-from api.permissions import Action, allowed
-from api.tokens import get_user
 from cli.admin import admin_errors, resolve_url, sessions_for
 from cli.options import AsJson, By, CaseNo, DatabaseUrl
 from cli.runtime import EXIT_REFUSED, EXIT_USAGE, fail
+from rules.permissions import Action, allowed
+from services.principals import get_user
 from services.publication import (
     NotPublishableError,
     PublicTextError,

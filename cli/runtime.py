@@ -22,10 +22,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.failures import database_reason
 from connection.client import connect
 from db.engine import database_url, safe_url
+from models.errors import CaseActionError, RefusedError, UnavailableError
 from security.codec import PayloadDecryptionError
 from security.keys import KeyRingError
 from services.cases import (
-    CaseActionError,
     CaseQueryError,
     ForbiddenWordingError,
     IntakeArticlesError,
@@ -53,11 +53,11 @@ def mark_temporal_used() -> None:
     _temporal_used = True
 
 
-class InvalidOptionsError(Exception):
+class InvalidOptionsError(RefusedError):
     """Options that do not go together (e.g. two intake outcomes)."""
 
 
-class TemporalUnreachableError(Exception):
+class TemporalUnreachableError(UnavailableError):
     def __init__(self, address: str) -> None:
         super().__init__(address)
         self.address = address

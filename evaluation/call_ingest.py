@@ -24,11 +24,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -49,12 +49,12 @@ from evaluation.telephony import (
     merge,
     parse,
 )
+from models.errors import RefusedError
 from models.intake import CASE_NO_PATTERN
 from rules.telephony import Direction, TelephonyRules, load_rules
 
 log = logging.getLogger(__name__)
 
-CALLER_KEY_ENV = "HOTLINE_CALLER_HASH_KEY"
 """A secret of the deployment under which callers' numbers are hashed (unset: not kept)."""
 DEFAULT_SOURCES: dict[CallFormat, str] = {
     CallFormat.QUEUE_LOG: "asterisk",
@@ -70,7 +70,7 @@ _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _CASE_NO = re.compile(CASE_NO_PATTERN)
 
 
-class CallLinkError(ValueError):
+class CallLinkError(RefusedError, ValueError):
     """A link refused: the message says why."""
 
 
@@ -124,12 +124,6 @@ class CallLink(BaseModel):
     linked_at: datetime
 
 
-def caller_key_from_env() -> bytes | None:
-    """The key of HOTLINE_CALLER_HASH_KEY, or None when it is not set."""
-    value = os.environ.get(CALLER_KEY_ENV, "")
-    return value.encode("utf-8") if value else None
-
-
 def caller_hash(number: str, key: bytes) -> str:
     """The keyed hash of a caller's number (its digits only, so formatting does not matter)."""
     digits = re.sub(r"\D", "", number)
@@ -162,16 +156,18 @@ def ingest_calls(
     caller_key: bytes | None = None,
     now: datetime | None = None,
     rules: TelephonyRules | None = None,
+    rules_file: Path | None = None,
 ) -> IngestReport:
     """Ingest a file of call records (see the module's docstring). `rules` decide each call's
-    direction (default: the centre's, `rules.telephony.load_rules`).
+    direction (default: those of `rules_file`, the settings' HOTLINE_TELEPHONY_RULES, else the
+    shipped ones; see `rules.telephony.load_rules`). `caller_key` is HOTLINE_CALLER_HASH_KEY.
 
     ValueError for a bad source, user or time zone, `TelephonyRulesError` (a ValueError) for
     unusable direction rules; nothing is written then.
     """
     chosen = check_source(source or DEFAULT_SOURCES[format])
     check_by(by)
-    direction_rules = rules if rules is not None else load_rules()
+    direction_rules = rules if rules is not None else load_rules(rules_file)
     name = name[:MAX_NAME]
     digest = hashlib.sha256(data).hexdigest()
     parsed = parse(data, format, timezone, direction_rules)

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from db.call_tables import CallRow
 from db.engine import SessionFactory
 from models.evaluation import CallSummary, ConnectionWindow, IndicatorValue, Period
+from models.timestamps import BEIJING
 from rules import evaluation as rules
-from rules.calendar import SHANGHAI
 
 CONNECTION_TARGET = rules.CONNECTION_RATE.target or 0.95
 """Domain §9: at least 95 % of incoming calls are answered by an agent, over any 24 hours."""
@@ -38,8 +38,8 @@ _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 def period_bounds(period: Period) -> tuple[datetime, datetime]:
     """The period's first and after-last instants: Beijing midnights, in UTC."""
     return (
-        datetime.combine(period.start, time(), SHANGHAI).astimezone(UTC),
-        datetime.combine(period.end, time(), SHANGHAI).astimezone(UTC),
+        datetime.combine(period.start, time(), BEIJING).astimezone(UTC),
+        datetime.combine(period.end, time(), BEIJING).astimezone(UTC),
     )
 
 

@@ -1,7 +1,8 @@
 """Per-case facts for the indicators, kept up to date from the transition log.
 
-`activities.store.record_transition` calls `on_transition_recorded` in the transaction that wrote
-a new log row (never for a repeated record), so each transition is folded into the case's
+`on_transition_recorded` is one of the transition store's hooks (`activities.store`, wired in
+`workers.composition`): it runs in the transaction that wrote a new log row (never for a repeated
+record), so each transition is folded into the case's
 `case_facts` row exactly once, in the case's own order (the store writes a case's transitions in
 sequence). The fold is one upsert: counters add, flags OR, and a dispatch starts the "since the
 last dispatch" flags again. Migration 0010 computes the same row from an existing log in SQL;
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import dialect_insert
 from db.evaluation_tables import CaseFactsRow
+from models.actions import Action
 from models.enums import CaseStatus
 from models.records import Transition
 from rules.evaluation import HANDLING_STEPS, SIGN_OFF_STEPS
@@ -37,14 +39,14 @@ FLAGS = ("callback_required", "sign_off_overdue", "handling_overdue")
 RESET_BY_DISPATCH = ("sign_off_overdue", "handling_overdue")
 ACTIONS = frozenset(
     {
-        "dispatch",
-        "return",
-        "return_rejected",
-        "return_approved",
-        "extension_decided",
-        "reply",
-        "reopen",
-        "deadline_overdue",
+        Action.DISPATCH,
+        Action.RETURN,
+        Action.RETURN_REJECTED,
+        Action.RETURN_APPROVED,
+        Action.EXTENSION_DECIDED,
+        Action.REPLY,
+        Action.REOPEN,
+        Action.DEADLINE_OVERDUE,
     }
 )
 """The actions that change a fact (plus any move into callback, and the case's first row)."""
@@ -59,21 +61,21 @@ def transition_facts(transition: Transition) -> dict[str, Any] | None:
     if action not in ACTIONS and not callback and transition.seq != 1:
         return None
     step = detail.get("step")
-    overdue = action == "deadline_overdue"
+    overdue = action == Action.DEADLINE_OVERDUE
     return {
         "case_no": transition.case_no,
-        "dispatches": int(action == "dispatch"),
-        "returns": int(action == "return"),
-        "returns_rejected": int(action == "return_rejected"),
-        "returns_approved": int(action == "return_approved"),
+        "dispatches": int(action == Action.DISPATCH),
+        "returns": int(action == Action.RETURN),
+        "returns_rejected": int(action == Action.RETURN_REJECTED),
+        "returns_approved": int(action == Action.RETURN_APPROVED),
         "extensions_approved": int(
-            action == "extension_decided" and detail.get("approved") is True
+            action == Action.EXTENSION_DECIDED and detail.get("approved") is True
         ),
-        "replies": int(action == "reply"),
-        "replies_late": int(action == "reply" and detail.get("on_time") is False),
-        "reopens": int(action == "reopen"),
+        "replies": int(action == Action.REPLY),
+        "replies_late": int(action == Action.REPLY and detail.get("on_time") is False),
+        "reopens": int(action == Action.REOPEN),
         "callback_required": callback,
-        "last_dispatch_seq": transition.seq if action == "dispatch" else None,
+        "last_dispatch_seq": transition.seq if action == Action.DISPATCH else None,
         "sign_off_overdue": overdue and step in SIGN_OFF_STEPS,
         "handling_overdue": overdue and step in HANDLING_STEPS,
     }

@@ -10,7 +10,7 @@ looks at the call records: an outbound call linked to a case is a callback attem
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, func, not_, null, or_, select, true
@@ -22,7 +22,7 @@ from db.engine import SessionFactory
 from db.evaluation_tables import CaseFactsRow
 from db.knowledge_tables import ArticleRow, ArticleVersionRow
 from db.tables import CaseRow
-from models.enums import ArticleStatus, VersionState
+from models.enums import CENTRE, ArticleStatus, VersionState
 from models.evaluation import (
     DailyPoint,
     Dimension,
@@ -32,10 +32,10 @@ from models.evaluation import (
     TodayView,
     TypeCount,
 )
+from models.timestamps import BEIJING
+from rules import callback as callback_rules
 from rules import evaluation as rules
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-CENTRE = "centre"
 """The group of open cases that have no lead department (waiting for the centre's dispatch)."""
 
 Group = str | None
@@ -347,7 +347,7 @@ def _reached() -> ColumnElement[bool]:
 
 
 def _satisfied() -> ColumnElement[bool]:
-    return _reached() & CaseRow.satisfaction.in_([s.value for s in rules.SATISFIED_LEVELS])
+    return _reached() & CaseRow.satisfaction.in_([s.value for s in callback_rules.SATISFIED])
 
 
 def _called_back() -> ColumnElement[bool]:

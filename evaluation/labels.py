@@ -12,7 +12,7 @@ from models.evaluation import (
     IndicatorValue,
 )
 from models.labels import CASE_TYPE_LABELS
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING
 from rules.evaluation import KB_UPDATES_PER_WEEK, rule
 
 NONE = "—"
@@ -105,7 +105,7 @@ def class_label(department_class: str) -> str:
 
 
 def local(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def exact(number: float | None) -> str:

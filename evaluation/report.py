@@ -22,6 +22,7 @@ from db.tables import DepartmentRow
 from evaluation.calls import call_summary, daily_connection_rates
 from evaluation.indicators import case_indicators, trend, type_mix
 from evaluation.ranking import rank_departments
+from models.errors import RefusedError
 from models.evaluation import (
     CallSummary,
     Dimension,
@@ -40,7 +41,7 @@ MAX_DAYS = 731
 """The longest period: two years (a report's trend has one point per day)."""
 
 
-class ReportInputError(ValueError):
+class ReportInputError(RefusedError, ValueError):
     """A period or weights a user gave that cannot be used; `parameter` names the option."""
 
     def __init__(self, parameter: str, reason: str) -> None:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
+from models.errors import BadDataError
 from models.intake import CASE_NO_PATTERN
 from rules.telephony import DEFAULT_RULES, Direction, TelephonyRules
 
@@ -287,7 +288,7 @@ def _add(parsed: ParsedCalls, facts: CallFacts) -> None:
     parsed.calls[facts.call_id] = facts if known is None else merge(known, facts)
 
 
-class _BadLine(ValueError):
+class _BadLine(BadDataError, ValueError):
     pass
 
 

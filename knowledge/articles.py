@@ -27,22 +27,23 @@ from db.knowledge_tables import (
 )
 from db.tables import DepartmentRow
 from knowledge import index as search_index
+from knowledge.phrases import forbidden_expressions
 from models.enums import ArticleStatus, FlagReason, MaterialType, VersionState
-from models.knowledge import ArticleFields, Decision
+from models.errors import ConflictError, HotlineError, NotFoundError, RefusedError
+from models.knowledge import ArticleFields, ArticleVersion, Decision
 from rules.phrases import find_forbidden
-from services.phrases import forbidden_expressions
 
 FIELD_NAMES: tuple[str, ...] = tuple(ArticleFields.model_fields)
 IMPORTED_NOTE = "imported"
 
 
-class ArticleError(ValueError):
+class ArticleError(HotlineError, ValueError):
     """A refused knowledge-base operation; `status_hint` is the HTTP status that fits it."""
 
     status_hint = 422
 
 
-class ArticleNotFoundError(ArticleError):
+class ArticleNotFoundError(ArticleError, NotFoundError):
     status_hint = 404
 
 
@@ -58,13 +59,13 @@ def flags_visible(view: ArticleView, sees_flags: bool) -> ArticleView:
     return view if sees_flags else view.model_copy(update={"open_flags": []})
 
 
-class ArticleConflictError(ArticleError):
+class ArticleConflictError(ArticleError, ConflictError):
     """The operation does not fit the article's current state (title taken, already decided)."""
 
     status_hint = 409
 
 
-class ArticleRefusedError(ArticleError):
+class ArticleRefusedError(ArticleError, RefusedError):
     """A field's value is refused by a rule that needs the database (or the phrase list)."""
 
     status_hint = 422
@@ -83,21 +84,6 @@ class Submission:
     department: str
     submitted_at: datetime
     superseded_version: int | None
-
-
-class ArticleVersion(ArticleFields):
-    """One submitted version with the decision on it."""
-
-    article_id: int
-    version: int
-    state: VersionState
-    note: str | None
-    submitted_by: str
-    submitted_at: datetime
-    review_due: datetime | None
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
 
 
 class Flag(BaseModel):

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from db.engine import SessionFactory
-from knowledge.articles import FIELD_NAMES, ArticleVersion, article_version
+from knowledge.articles import FIELD_NAMES, article_version
+from models.knowledge import ArticleVersion
 
 TEXT_FIELDS = ("title", "content")
 CONTEXT = 20  # characters of unchanged text kept around each change

@@ -41,6 +41,7 @@ from db.search_tables import ALL_ARTICLES, PostingRow, TermRow
 from knowledge.index import MAX_WEIGHT
 from knowledge.tokenize import fragments, normalise, terms, whole_term
 from models.enums import ArticleStatus, MaterialType
+from models.errors import RefusedError
 from models.text import CleanText
 
 MAX_QUERY = 200
@@ -58,7 +59,7 @@ CANDIDATES_PER_HIT = 10
 postings = cast(Table, PostingRow.__table__)
 
 
-class EmptyQueryError(ValueError):
+class EmptyQueryError(RefusedError, ValueError):
     """The query has nothing to search for: empty, blank, or only punctuation."""
 
 

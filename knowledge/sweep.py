@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -22,39 +21,10 @@ from db.engine import SessionFactory, dialect_insert
 from db.knowledge_tables import ArticleReminderRow, ArticleRow
 from knowledge.articles import raise_flag, withdraw_article
 from models.enums import ArticleStatus, FlagReason
-from rules.calendar import SHANGHAI
+from models.knowledge import ExpirySweep, NewReminder, StaleSweep, SweepScope
+from models.timestamps import BEIJING
 
 SWEEP_USER = "kb-sweep"
-
-
-class NewReminder(BaseModel):
-    """One reminder to a department (its id) or to the centre ("centre")."""
-
-    event_key: str = Field(min_length=1, max_length=255)
-    recipient: str = Field(min_length=1)
-    subject: str
-    body: str
-    articles: list[int] = Field(default_factory=list)
-    at: datetime
-
-
-class SweepScope(BaseModel):
-    """One sweep step's input: the local date it works for, its time, its departments."""
-
-    today: date
-    at: datetime
-    departments: list[str] | None = None  # None: every department
-
-
-class ExpirySweep(BaseModel):
-    withdrawn: list[int] = Field(default_factory=list)
-    reminders: int = 0
-
-
-class StaleSweep(BaseModel):
-    stale: list[int] = Field(default_factory=list)
-    flagged: int = 0  # new STALE flags (an article still flagged from last week counts once)
-    reminders: int = 0
 
 
 def write_reminder(session: Session, reminder: NewReminder) -> bool:
@@ -163,7 +133,7 @@ def _stale_reminder(
             f"截至{scope.today.isoformat()}，贵单位以下知识库文章已过复核日期，"
             "请核实内容是否仍然有效，并提交更新版本：\n"
             + _listing(articles, "复核日期", "review_by")
-            + f"\n（{scope.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 知识库每周检查）"
+            + f"\n（{scope.at.astimezone(BEIJING):%Y-%m-%d %H:%M} 知识库每周检查）"
         ),
         articles=[article.id for article in articles],
         at=scope.at,
@@ -180,7 +150,7 @@ def _expiry_reminder(
         body=(
             "贵单位以下知识库文章已过有效期，已从检索中下架；如政策仍然有效，请提交更新版本：\n"
             + _listing(articles, "有效期至", "expires_on")
-            + f"\n（{scope.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 知识库每周检查）"
+            + f"\n（{scope.at.astimezone(BEIJING):%Y-%m-%d %H:%M} 知识库每周检查）"
         ),
         articles=[article.id for article in articles],
         at=scope.at,

@@ -33,6 +33,7 @@ from db.engine import SessionFactory
 from db.knowledge_tables import ArticleRow
 from knowledge.articles import ArticleError, publish_imported
 from knowledge.index import index_articles
+from knowledge.phrases import forbidden_expressions
 from knowledge.transfer_checks import check_batch, check_record, ordered
 from knowledge.transfer_files import (
     COLUMNS,
@@ -43,7 +44,6 @@ from knowledge.transfer_files import (
 )
 from models.cells import guard_cell
 from models.enums import ArticleStatus, MaterialType
-from services.phrases import forbidden_expressions
 
 log = logging.getLogger(__name__)
 MAX_BY = 64

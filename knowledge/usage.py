@@ -1,11 +1,11 @@
 """What cases tell the knowledge base: which articles direct answers used, and how satisfied the
 citizens were with those answers.
 
-A direct answer closes its case at intake with the articles the operator used; the transition
-store calls `record_direct_answer_uses` in the same transaction that records that intake, so each
-use is counted exactly once. The citizen's rating of a direct answer (the IVR survey after the
-call, or a callback) is recorded once per case; a dissatisfied one flags every article the answer
-used for its owner's review and tells the owner.
+A direct answer closes its case at intake with the articles the operator used;
+`on_transition_recorded`, one of the transition store's hooks, counts them in the transaction
+that records that intake, so each use is counted exactly once. The citizen's rating of a direct
+answer (the IVR survey after the call, or a callback) is recorded once per case; a dissatisfied
+one flags every article the answer used for its owner's review and tells the owner.
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ from knowledge.articles import (
     article_id_of,
     raise_flag,
 )
+from models.actions import Action
 from models.enums import ClosureReason, FlagReason, IntakeOutcomeKind, Satisfaction
+from models.errors import RefusedError
 from models.intake import CASE_NO_PATTERN
+from models.records import Transition
 
 DISSATISFIED = frozenset({Satisfaction.DISSATISFIED, Satisfaction.VERY_DISSATISFIED})
 
@@ -60,7 +63,7 @@ class EvaluationOutcome(BaseModel):
     articles_flagged: list[int]
 
 
-class NotADirectAnswerError(ArticleError):
+class NotADirectAnswerError(ArticleError, RefusedError):
     """Only a case closed by a direct answer can have its answer rated."""
 
     status_hint = 409
@@ -88,15 +91,17 @@ def record_direct_answer_uses(
     return new
 
 
-def on_intake_recorded(
-    session: Session, case_no: str, detail: dict[str, object], at: datetime
-) -> None:
-    """The store's hook for an intake transition: a direct answer counts its articles."""
+def on_transition_recorded(session: Session, transition: Transition) -> None:
+    """The store's hook for a newly written log row: a direct answer's intake counts its
+    articles."""
+    if transition.action != Action.INTAKE:
+        return
+    detail = transition.detail
     if detail.get("outcome") != IntakeOutcomeKind.DIRECT_ANSWER.value:
         return
     articles = detail.get("articles")
     if isinstance(articles, list):
-        record_direct_answer_uses(session, case_no, articles, at)
+        record_direct_answer_uses(session, transition.case_no, articles, transition.at)
 
 
 def record_answer_evaluation(

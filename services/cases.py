@@ -1,4 +1,5 @@
-"""Case operations on the Temporal client: open a case, act on it, signal it, read and list cases.
+"""Case operations on the Temporal client: open a case, act on it, signal it, read it, and list
+the cases with an open fault (every other list is the SQL one of `services.case_list`).
 
 Every failure a user can cause (a refused step, an unknown or closed case, a bad list query) is
 raised as `CaseActionError` with a one-line message fit to show as is. Personal data (caller
@@ -38,16 +39,18 @@ from activities.store import allocate_case_no, retrieval_code
 from db.engine import SessionFactory
 from knowledge.articles import unpublished_references
 from models import search_attributes as sa
-from models.commands import Escalate, Reply
+from models.commands import Escalate
 from models.enums import CaseStatus, CaseType, Urgency
+from models.errors import CaseActionError, CaseNotFoundError, RefusedError
 from models.intake import CaseIntake, DirectAnswer, IntakeRecord
 from models.state import CaseState, CaseView
 from rules.phrases import WordingFinding
-from services.phrases import check_wording
+from services.case_list import CaseListing
 from workflows.case import CaseWorkflow, workflow_id
-from workflows.case_views import initial_search_attributes
+from workflows.case.views import initial_search_attributes
 
 CASE_WORKFLOW_QUERY = "WorkflowType='CaseWorkflow'"
+FAULTED_QUERY = "Faulted = true"
 INTAKE_TIMEOUT = timedelta(seconds=15)
 INTAKE_POLL_INTERVAL = 0.1
 INTAKE_CHECK_INTERVAL = 1.0
@@ -57,23 +60,15 @@ CommandT = TypeVar("CommandT", bound=BaseModel)
 CaseHandle = WorkflowHandle[CaseWorkflow, CaseView]
 
 
-class CaseActionError(Exception):
-    """A step, signal or read on a case that cannot be done; the message is one clear line."""
-
-
 class CaseQueryError(CaseActionError):
-    """A list query the server does not accept."""
-
-
-class CaseNotFoundError(CaseActionError):
-    """No case with that number."""
+    """A list query that cannot be read, or that the server does not accept."""
 
 
 class CaseClosedError(CaseActionError):
     """The case is closed: no further step."""
 
 
-class ForbiddenWordingError(ValueError):
+class ForbiddenWordingError(RefusedError, ValueError):
     """A reply to the citizen holds wording of the service phrases' forbidden list."""
 
     def __init__(self, findings: list[WordingFinding]) -> None:
@@ -81,7 +76,7 @@ class ForbiddenWordingError(ValueError):
         super().__init__(f"content: forbidden wording: {self.listed}")
 
 
-class IntakeArticlesError(ValueError):
+class IntakeArticlesError(RefusedError, ValueError):
     """A direct answer names articles that are not published in the knowledge base."""
 
     def __init__(self, references: list[str], all_references: list[str]) -> None:
@@ -103,20 +98,6 @@ class IntakeRequest(IntakeRecord):
 
     def to_intake(self, case_no: str, code: str | None = None) -> CaseIntake:
         return CaseIntake.model_validate({**dict(self), "case_no": case_no, "retrieval_code": code})
-
-
-class CaseListing(BaseModel):
-    """One row of a case list, read from the workflow's search attributes (no personal data)."""
-
-    case_no: str
-    status: CaseStatus | None
-    case_type: CaseType | None
-    urgency: Urgency | None
-    lead_department: str | None
-    district: str | None
-    escalation_level: int
-    overdue: bool
-    next_deadline: datetime | None
 
 
 async def open_case(
@@ -152,15 +133,6 @@ async def open_case(
     except WorkflowAlreadyStartedError:
         handle = _handle(client, case_no)
     return await _intake_recorded(handle, case_no, task_queue)
-
-
-async def check_reply_wording(sessions: SessionFactory, command: object) -> None:
-    """A reply goes to the citizen: refuse forbidden wording in it before the step is sent
-    (a workflow validator cannot read the phrase list). Other commands pass unchecked."""
-    if isinstance(command, Reply):
-        findings = await asyncio.to_thread(check_wording, sessions, command.content)
-        if findings:
-            raise ForbiddenWordingError(findings)
 
 
 async def act(
@@ -207,13 +179,14 @@ async def show(client: Client, case_no: str) -> CaseState:
         raise await _rpc_failure(handle, case_no, err, reading=True) from err
 
 
-async def list_cases(client: Client, query: str | None, limit: int = 50) -> list[CaseListing]:
-    """Cases matching a visibility query, AND-ed with the case workflow type; at most `limit`."""
-    full = CASE_WORKFLOW_QUERY
-    if query and query.strip():
-        full += f" AND ({query.strip()})"
+async def faulted_cases(client: Client, limit: int = 50) -> list[CaseListing]:
+    """The cases with an open fault, at most `limit`: the `Faulted` search attribute (the SQL
+    case list does not keep faults)."""
+    query = f"{CASE_WORKFLOW_QUERY} AND {FAULTED_QUERY}"
     try:
-        return [_listing(execution) async for execution in client.list_workflows(full, limit=limit)]
+        return [
+            _listing(execution) async for execution in client.list_workflows(query, limit=limit)
+        ]
     except RPCError as err:
         if err.status is RPCStatusCode.INVALID_ARGUMENT:
             raise CaseQueryError(f"invalid query: {err.message}") from err

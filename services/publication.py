@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from db.engine import SessionFactory
 from db.tables import CasePublicationRow, CaseRow
+from models.errors import NotFoundError, RefusedError
 from rules.publication import PublicationFacts, TextProblem, public_text_problems, refusals
 from services.phrases import check_wording
 
@@ -31,11 +32,11 @@ class Publication(BaseModel):
     marked_at: datetime
 
 
-class UnknownCaseError(LookupError):
+class UnknownCaseError(NotFoundError, LookupError):
     """No case with that number."""
 
 
-class NotPublishableError(ValueError):
+class NotPublishableError(RefusedError, ValueError):
     """The policy does not publish the case, so a public wording would never be shown."""
 
     def __init__(self, case_no: str, reasons: list[str]) -> None:
@@ -43,7 +44,7 @@ class NotPublishableError(ValueError):
         super().__init__(f"case {case_no} is not published on Open311: " + "; ".join(reasons))
 
 
-class PublicTextError(ValueError):
+class PublicTextError(RefusedError, ValueError):
     """The wording breaks the rules of a public text."""
 
     def __init__(self, problems: list[TextProblem]) -> None:

@@ -1,1 +1,1 @@
-"""Running the hotline: configuration, the one client factory, the worker and the dev stack."""
+"""The worker process: the worker (its composition root), its transition hooks, its schedules."""

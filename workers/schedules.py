@@ -24,8 +24,9 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from models.knowledge import SweepRequest
 from rules.knowledge import SWEEP_TIME, SWEEP_TIME_ZONE, SWEEP_WEEKDAY
-from workflows.knowledge_sweep import KnowledgeSweepWorkflow, SweepRequest
+from workflows.knowledge_sweep import KnowledgeSweepWorkflow
 
 log = logging.getLogger(__name__)
 

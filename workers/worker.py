@@ -1,10 +1,16 @@
-"""The case worker: runs CaseWorkflow and its activities on the hotline task queue."""
+"""The case worker: runs CaseWorkflow and its activities on the hotline task queue.
+
+The worker process's composition root: it registers the workflows and activities and hands the
+activities what they must not import (the transition store's hooks, how a review is started).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -15,13 +21,13 @@ from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
 from activities.knowledge import KnowledgeActivities
 from activities.review_rearm import ReviewRearmer
-from api.app import create_app
-from api.context import ApiContext
-from api.server import ApiSettings, serve_api
 from connection.client import connect
 from db.engine import make_engine, session_factory
 from rules.calendar import WorkingCalendar
+from services.knowledge_review import start_review
+from settings.environment import Settings
 from settings.temporal import TemporalSettings
+from workers.composition import transition_hooks
 from workers.schedules import ensure_knowledge_sweep
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.article_review import ArticleReviewWorkflow
@@ -30,6 +36,9 @@ from workflows.knowledge_sweep import KnowledgeSweepWorkflow
 
 log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
+
+Alongside = Callable[[Client, asyncio.Event], Awaitable[None]]
+"""What a process runs next to the worker (the dev stack: the HTTP API) until the event is set."""
 
 
 def build_worker(
@@ -42,8 +51,11 @@ def build_worker(
     """One worker: the case and knowledge-base workflows plus their activities, against one
     application database."""
     sessions = session_factory(make_engine(database_url))
-    source = CalendarSource(calendar or WorkingCalendar.load(), lambda: load_overrides(sessions))
-    activities = CaseActivities(sessions, source)
+    source = CalendarSource(
+        calendar or WorkingCalendar.load(Settings.from_env().holidays_dir),
+        lambda: load_overrides(sessions),
+    )
+    activities = CaseActivities(sessions, source, hooks=transition_hooks())
     knowledge = KnowledgeActivities(sessions, source)
     archiver = HistoryArchiver(client, sessions)
     return Worker(
@@ -58,7 +70,7 @@ def build_worker(
         activities=[
             *activities.all(),
             *knowledge.all(),
-            *ReviewRearmer(client, sessions).all(),
+            *ReviewRearmer(sessions, functools.partial(start_review, client)).all(),
             *archiver.all(),
         ],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
@@ -68,9 +80,9 @@ def build_worker(
 async def run_worker(
     settings: TemporalSettings | None = None,
     database_url: str | None = None,
-    api: ApiSettings | None = None,
+    alongside: Alongside | None = None,
 ) -> None:
-    """Poll (and serve the API, if asked) until SIGINT or SIGTERM; then finish and stop."""
+    """Poll (and run `alongside`, if given) until SIGINT or SIGTERM; then finish and stop."""
     settings = settings or TemporalSettings.from_env()
     client = await connect(settings)
     try:
@@ -88,13 +100,10 @@ async def run_worker(
                 settings.task_queue,
                 settings.namespace,
             )
-            if api is None:
+            if alongside is None:
                 await stop.wait()
             else:
-                context = ApiContext(
-                    client, session_factory(make_engine(database_url)), settings.task_queue
-                )
-                await serve_api(create_app(context), api, stop)
+                await alongside(client, stop)
             log.info("worker stopping")
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -14,7 +14,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,8 +22,9 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from api.open311.models import Error
+from models.errors import HotlineError
+from models.timestamps import BEIJING
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 XML_MEDIA_TYPE = "text/xml; charset=utf-8"
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -47,7 +48,7 @@ class Format(StrEnum):
     JSON = "json"
 
 
-class Open311Error(Exception):
+class Open311Error(HotlineError):
     """Raise in a handler to answer with the specification's error document.
 
     `status` is the HTTP status (404 unknown resource, 403 api_key, 400 anything else); every

@@ -47,7 +47,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from api.open311.formats import BEIJING, Open311Error
+from api.open311.formats import Open311Error
 from api.open311.models import (
     Attribute,
     AttributeValue,
@@ -60,9 +60,11 @@ from api.open311.models import (
 )
 from api.open311.queries import PublicCase
 from db.tables import TransitionRow
+from models.actions import Action
 from models.enums import CaseStatus, CaseType, Channel, ClosureReason
 from models.intake import Caller, Location, ToDispatch
 from models.state import CaseView
+from models.timestamps import BEIJING
 from rules.dispatch import canonical_category, category_path
 from rules.publication import (
     HIDDEN_STEPS,
@@ -83,7 +85,7 @@ MAX_ADDRESS = 256
 MAX_NAME = 64
 MAX_STREET = 64
 MAX_MEDIA_URL = 2000
-INTAKE_STEP = "intake"
+INTAKE_STEP = Action.INTAKE
 
 DISTRICT_ATTRIBUTE = "district"
 STREET_ATTRIBUTE = "street"
@@ -130,33 +132,33 @@ CLOSED_NOTES: Mapping[str, str] = {
     ClosureReason.PRAISE_NOTED: "表扬已转达承办单位，办结",
 }
 STEP_SUMMARIES: Mapping[str, str] = {
-    "intake": "热线受理",
-    "dispatch": "派单",
-    "sign_off": "承办单位签收",
-    "return": "承办单位申请退单",
-    "return_approved": "退单审核通过，待重新派单",
-    "return_rejected": "退单审核未通过，继续办理",
-    "extension_requested": "承办单位申请延期",
-    "extension_decided": "延期申请已审核",
-    "assist_input": "协办单位提交协办意见",
-    "reply": "承办单位答复",
-    "reply_rejected": "答复审核未通过，退回重办",
-    "reply_approved": "答复审核通过",
-    "callback": "回访",
-    "reopen": "回访不满意，重新办理",
-    "withdraw": "诉求人撤回诉求",
-    "merge": "合并至其他工单",
-    "intake_merge": "受理时合并至其他工单",
-    "merge_failed": "合并未成功，转入派单",
-    "merged_case_linked": "关联相同诉求的工单",
-    "urge": "催办",
-    "note": "补充工单信息",
-    "escalate": "督办",
-    "escalation_refused": "督办请求未生效",
-    "deadline_warning": "办理时限临近",
-    "deadline_overdue": "已超过办理时限",
-    "deadline_level2": "超期未办结，升级督办",
-    "praise_closed": "表扬已转达",
+    Action.INTAKE: "热线受理",
+    Action.DISPATCH: "派单",
+    Action.SIGN_OFF: "承办单位签收",
+    Action.RETURN: "承办单位申请退单",
+    Action.RETURN_APPROVED: "退单审核通过，待重新派单",
+    Action.RETURN_REJECTED: "退单审核未通过，继续办理",
+    Action.EXTENSION_REQUESTED: "承办单位申请延期",
+    Action.EXTENSION_DECIDED: "延期申请已审核",
+    Action.ASSIST_INPUT: "协办单位提交协办意见",
+    Action.REPLY: "承办单位答复",
+    Action.REPLY_REJECTED: "答复审核未通过，退回重办",
+    Action.REPLY_APPROVED: "答复审核通过",
+    Action.CALLBACK: "回访",
+    Action.REOPEN: "回访不满意，重新办理",
+    Action.WITHDRAW: "诉求人撤回诉求",
+    Action.MERGE: "合并至其他工单",
+    Action.INTAKE_MERGE: "受理时合并至其他工单",
+    Action.MERGE_FAILED: "合并未成功，转入派单",
+    Action.MERGED_CASE_LINKED: "关联相同诉求的工单",
+    Action.URGE: "催办",
+    Action.NOTE: "补充工单信息",
+    Action.ESCALATE: "督办",
+    Action.ESCALATION_REFUSED: "督办请求未生效",
+    Action.DEADLINE_WARNING: "办理时限临近",
+    Action.DEADLINE_OVERDUE: "已超过办理时限",
+    Action.DEADLINE_LEVEL2: "超期未办结，升级督办",
+    Action.PRAISE_CLOSED: "表扬已转达",
 }
 OTHER_STEP = "工单进展更新"
 INTAKE_NOTICE_RECEIVED = "调度员将按诉求类别派往承办单位办理，办结后热线将回访。"
@@ -373,7 +375,7 @@ def note(step: TransitionRow, departments: Mapping[str, str]) -> Note:
     """One logged step as an Update History note: when, a fixed text of what, and its type."""
     detail = step.detail or {}
     description = STEP_SUMMARIES.get(step.action, OTHER_STEP)
-    if step.action == "dispatch":
+    if step.action == Action.DISPATCH:
         lead = _department(_text(detail.get("lead_department")), departments)
         description = f"派单至{lead}" if lead else description
     if step.to_status == CaseStatus.CLOSED:

@@ -16,7 +16,7 @@ not take included); 503 with Retry-After while Temporal or the database cannot b
 | GET    | /open311/v2/tokens/{token}.{fmt}           | the case of an Idempotency-Key     |
 
 POST requests needs an `api_key` in its body (the specification's POST parameter): a bearer
-token of the API (`api.tokens`) whose user may take in cases. An `api_key` in the query string
+token of the API (`services.tokens`) whose user may take in cases. An `api_key` in the query string
 is refused with a 400 on every resource: secrets never go in URLs. Intake is synchronous, so
 the answer carries the case number as `service_request_id` (never a token). Idempotency: the
 `Idempotency-Key` header (8-56 of `A-Z a-z 0-9 . _ ~ : -`, a UUID is best) names the intake
@@ -49,11 +49,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
-from api.auth import Principal
 from api.context import ApiContext, get_context
 from api.open311 import mapping, queries
 from api.open311.formats import (
-    BEIJING,
     Format,
     Open311Error,
     parse_format,
@@ -62,11 +60,13 @@ from api.open311.formats import (
     render_one,
 )
 from api.open311.models import CreatedRequest, RequestInput, TokenLookup
-from api.permissions import Action, allowed
-from api.tokens import authenticate
 from api.unavailable import log_outage, outage, with_retry_after
+from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN
-from services.cases import CaseActionError, open_case
+from models.timestamps import BEIJING
+from rules.permissions import Action, Principal, allowed
+from services.cases import open_case
+from services.tokens import authenticate
 
 logger = logging.getLogger(__name__)
 

@@ -10,16 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from api.access_log import AccessEntry, access_entries
-from api.auth import Principal, Role, current_principal, require
+from api.auth import current_principal, require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
-from api.tokens import UserInfo, add_user, list_users
 from db.tables import CatalogueRow, DepartmentRow
 from models.intake import CASE_NO_PATTERN
 from models.text import PRINTABLE, CleanText
 from models.timestamps import QueryDateTime
+from rules.permissions import Action, Principal, Role
+from services.access_log import AccessEntry, access_entries
+from services.principals import UserInfo, add_user, list_users
 
 router = APIRouter(tags=["administration"])
 

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from activities.calendar_source import REFRESH_SECONDS
-from api.auth import Principal, current_principal, require
+from api.auth import current_principal, require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
 from db.tables import CalendarYearRow
 from rules.calendar import YearSchedule
+from rules.permissions import Action, Principal
 
 router = APIRouter(prefix="/calendar/years", tags=["administration"])
 Year = Annotated[int, Path(ge=2000, le=2100)]

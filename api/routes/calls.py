@@ -10,15 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import PROBLEM_JSON, Problem
 from evaluation.call_ingest import (
     CallLink,
     CallLinkError,
     IngestReport,
-    caller_key_from_env,
     ingest_calls,
     link_call,
 )
@@ -26,7 +24,9 @@ from evaluation.calls import call_summary
 from evaluation.telephony import DEFAULT_TIMEZONE, CallFormat
 from models.evaluation import CallSummary, Period
 from models.intake import CASE_NO_PATTERN
+from rules.permissions import Action, Principal
 from rules.telephony import TelephonyRulesError
+from settings.environment import Settings
 
 router = APIRouter(prefix="/calls", tags=["call records"])
 
@@ -89,6 +89,7 @@ async def ingest(
     nothing. 422 when no line could be read (nothing written).
     """
     data = await _body(request)
+    settings = Settings.from_env()  # the centre's files as they are now, as the CLI reads them
     label = name or f"upload-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{format.value}"
     try:
         report = await run_in_threadpool(
@@ -100,7 +101,8 @@ async def ingest(
                 by=principal.user_id,
                 source=source,
                 timezone=timezone,
-                caller_key=caller_key_from_env(),
+                caller_key=settings.caller_hash_key,
+                rules_file=settings.telephony_rules,
             )
         )
     except TelephonyRulesError as err:

@@ -1,4 +1,5 @@
-"""Every human step of the case lifecycle as `POST /cases/{case_no}/<step>`.
+"""Every human step of the case lifecycle as `POST /cases/{case_no}/<step>`, one route per
+entry of the step table (`services.steps`), and supervisor escalation.
 
 The acting user is the token's principal, never a body field; a department acts only as itself
 and only on cases it holds. The `Idempotency-Key` header is the Update id, so a retried request
@@ -11,36 +12,20 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from api.auth import Principal, Role, require
+from api.auth import require
 from api.case_access import ensure_visible
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
 from api.refusals import refused
-from models.commands import (
-    AddNote,
-    AssistInput,
-    CallbackResult,
-    Command,
-    Dispatch,
-    EscalationRequest,
-    ExtensionDecision,
-    ExtensionRequest,
-    MergeCase,
-    Reply,
-    ReplyReview,
-    RetryFaults,
-    ReturnCase,
-    ReturnReview,
-    SignOff,
-    Urge,
-    Withdraw,
-)
+from models.commands import EscalationRequest
+from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN
 from models.state import CaseView
 from models.text import CleanText
+from rules.permissions import Action, Principal, acts_as_itself
 from services import cases as case_service
-from workflows.case import CaseWorkflow
+from services.cases import ForbiddenWordingError
+from services.steps import STEPS, Step, perform
 
 router = APIRouter(prefix="/cases", tags=["case steps"])
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -49,67 +34,6 @@ CaseNo = Annotated[str, Path(pattern=CASE_NO_PATTERN, description="e.g. GY202611
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=64, description="a retried request runs once"),
-]
-
-# (path, Update, command, permission, summary)
-STEPS: list[tuple[str, Any, type[Command], Action, str]] = [
-    ("dispatch", CaseWorkflow.dispatch, Dispatch, Action.DISPATCH, "Dispatch (派单)"),
-    ("sign-off", CaseWorkflow.sign_off, SignOff, Action.SIGN_OFF, "Sign for the case (签收)"),
-    ("return", CaseWorkflow.return_case, ReturnCase, Action.RETURN_CASE, "Return it (退单)"),
-    (
-        "return-review",
-        CaseWorkflow.review_return,
-        ReturnReview,
-        Action.REVIEW_RETURN,
-        "Decide on a return",
-    ),
-    (
-        "extension-request",
-        CaseWorkflow.request_extension,
-        ExtensionRequest,
-        Action.REQUEST_EXTENSION,
-        "Ask for an extension (延期)",
-    ),
-    (
-        "extension-decision",
-        CaseWorkflow.decide_extension,
-        ExtensionDecision,
-        Action.DECIDE_EXTENSION,
-        "Decide on an extension",
-    ),
-    (
-        "assist-input",
-        CaseWorkflow.submit_assist_input,
-        AssistInput,
-        Action.ASSIST_INPUT,
-        "Assisting department's input (协办)",
-    ),
-    ("reply", CaseWorkflow.reply, Reply, Action.REPLY, "Reply (反馈)"),
-    (
-        "reply-review",
-        CaseWorkflow.review_reply,
-        ReplyReview,
-        Action.REVIEW_REPLY,
-        "Review the reply (审核)",
-    ),
-    (
-        "callback",
-        CaseWorkflow.record_callback,
-        CallbackResult,
-        Action.RECORD_CALLBACK,
-        "Record a callback attempt (回访); dissatisfied reopens (重办)",
-    ),
-    ("withdraw", CaseWorkflow.withdraw, Withdraw, Action.WITHDRAW, "Withdraw (撤单)"),
-    ("merge", CaseWorkflow.merge, MergeCase, Action.MERGE, "Merge into a master case (并单)"),
-    ("urge", CaseWorkflow.urge, Urge, Action.URGE, "Urge the department (催办)"),
-    ("notes", CaseWorkflow.add_note, AddNote, Action.NOTE, "Add a note"),
-    (
-        "retry-faults",
-        CaseWorkflow.retry_faults,
-        RetryFaults,
-        Action.RETRY_FAULTS,
-        "Retry the case's faults, once their cause is fixed (administrators)",
-    ),
 ]
 
 
@@ -132,25 +56,26 @@ class StepBody(CleanText):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _add_step(path: str, update: Any, command: type[Command], action: Action, summary: str) -> None:
-    body_type = body_model(command)
+def _add_step(step: Step[Any]) -> None:
+    body_type = body_model(step.command)
 
-    async def step(
+    async def run(
         case_no: CaseNo,
         body: body_type,  # type: ignore[valid-type]
-        principal: Annotated[Principal, Depends(require(action))],
+        principal: Annotated[Principal, Depends(require(step.permission))],
         context: Annotated[ApiContext, Depends(get_context)],
         idempotency_key: IdempotencyKey = None,
     ) -> CaseView:
         values = body.model_dump()  # type: ignore[attr-defined]
-        acting_as = values.get("department")
-        if principal.role is Role.DEPARTMENT and acting_as not in (None, principal.department):
+        if not acts_as_itself(principal, values.get("department")):
             raise Problem(403, f"department {principal.department} may act only as itself")
         await ensure_visible(context, principal, case_no)
-        full = _command(command, values, principal)
+        command = _command(step.command, values, principal)
         try:
-            await case_service.check_reply_wording(context.sessions, full)
-        except case_service.ForbiddenWordingError as err:
+            return await perform(
+                context.client, context.sessions, step, case_no, command, idempotency_key
+            )
+        except ForbiddenWordingError as err:
             raise Problem(
                 422,
                 str(err),
@@ -158,25 +83,21 @@ def _add_step(path: str, update: Any, command: type[Command], action: Action, su
                     {"field": "body.content", "rule": "forbidden_wording", "message": err.listed}
                 ],
             ) from err
-        try:
-            return await case_service.act(
-                context.client, case_no, update, full, request_id=idempotency_key
-            )
-        except case_service.CaseActionError as err:
+        except CaseActionError as err:
             raise await refused(context, case_no, err) from err
 
     router.add_api_route(
-        f"/{{case_no}}/{path}",
-        step,
+        f"/{{case_no}}/{step.name}",
+        run,
         methods=["POST"],
-        summary=summary,
+        summary=step.summary,
         response_model=CaseView,
-        name=f"case_{path.replace('-', '_')}",
+        name=f"case_{step.name.replace('-', '_')}",
     )
 
 
 for _step in STEPS:
-    _add_step(*_step)
+    _add_step(_step)
 
 
 EscalationBody = body_model(EscalationRequest)
@@ -192,7 +113,7 @@ async def escalate(
     request = _command(EscalationRequest, body.model_dump(), principal)  # type: ignore[attr-defined]
     try:
         await case_service.escalate(context.client, case_no, request)
-    except case_service.CaseActionError as err:
+    except CaseActionError as err:
         raise await refused(context, case_no, err) from err
     return {"case_no": case_no, "status": "escalation sent"}
 

@@ -8,42 +8,41 @@ read is written to the access log.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from activities.store import retrieval_code
-from api.access_log import record_access
-from api.auth import Principal, Role, require
-from api.case_access import department_filter, ensure_visible
+from api.auth import require
+from api.case_access import ensure_visible
 from api.context import ApiContext, get_context
-from api.permissions import Action, allowed
 from api.problems import Problem
 from api.refusals import refused
-from db.tables import CaseRow, UtcDateTime
+from db.tables import CaseRow
 from models.enums import CaseStatus, CaseType, Urgency
+from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN, IntakeRecord
 from models.privacy import PERSONAL_FIELDS
 from models.state import CaseState, CaseView
 from models.text import PRINTABLE, check_text
-from models.timestamps import OFFSET_RULE, QueryDateTime, offset_datetime, offset_refusal
+from models.timestamps import QueryDateTime
 from rules.disclosure import (
-    LISTED_FIELDS,
     Audience,
     audience_for,
     disclose_case,
     disclosure,
     may_see_retrieval_code,
 )
+from rules.permissions import Action, Principal, allowed
+from services import case_list
 from services import cases as case_service
+from services.access_log import record_access
+from services.case_list import CaseFilter, CasePage, CursorError
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -62,35 +61,6 @@ class IntakeBody(IntakeRecord):
     operator_id: str | None = Field(  # type: ignore[assignment]
         default=None, description="ignored: the operator is the authenticated user"
     )
-
-
-class CaseSummary(BaseModel):
-    """One row of a case list: no personal data."""
-
-    case_no: str
-    status: CaseStatus
-    case_type: CaseType
-    category: str
-    urgency: Urgency
-    district: str
-    title: str
-    lead_department: str | None
-    escalation_level: int
-    overdue: bool
-    next_deadline: datetime | None
-    received_at: datetime
-
-
-def listed(row: CaseRow) -> CaseSummary:
-    """One list row: only what `rules.disclosure.LISTED_FIELDS` lets every audience see."""
-    return CaseSummary.model_validate(
-        {name: getattr(row, name) for name in CaseSummary.model_fields if name in LISTED_FIELDS}
-    )
-
-
-class CasePage(BaseModel):
-    items: list[CaseSummary]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
 class IntakeAnswer(CaseView):
@@ -125,7 +95,7 @@ async def intake(
             for field in err.fields
         ]
         raise Problem(422, str(err), errors=errors) from err
-    except case_service.CaseActionError as err:
+    except CaseActionError as err:
         raise Problem(409, str(err)) from err
     response.headers["Location"] = f"/cases/{view.case_no}"
     code = await run_in_threadpool(_intake_code, context, view.case_no, principal.user_id)
@@ -160,45 +130,34 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CasePage:
-    query = select(CaseRow)
-    if principal.role is Role.DEPARTMENT and principal.department:
-        query = query.where(department_filter(principal.department))
-    if status:
-        query = query.where(CaseRow.status.in_([s.value for s in status]))
-    if department:
-        query = query.where(department_filter(department))
-    if case_type:
-        query = query.where(CaseRow.case_type.in_([t.value for t in case_type]))
-    if urgency:
-        query = query.where(CaseRow.urgency.in_([u.value for u in urgency]))
-    if district:
-        query = query.where(CaseRow.district == district)
-    if overdue is not None:
-        query = query.where(CaseRow.overdue.is_(overdue))
-    if min_escalation_level is not None:
-        query = query.where(CaseRow.escalation_level >= min_escalation_level)
-    if due_after:
-        query = query.where(CaseRow.next_deadline >= due_after)
-    if due_before:
-        query = query.where(CaseRow.next_deadline < due_before)
-    if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(CaseRow.title.like(f"%{escaped}%", escape="\\"))
-    query = (
-        _after(query, cursor)
-        .order_by(CaseRow.received_at.desc(), CaseRow.case_no.desc())
-        .limit(limit + 1)
+    wanted = CaseFilter(
+        status=tuple(status or ()),
+        department=department,
+        case_type=tuple(case_type or ()),
+        urgency=tuple(urgency or ()),
+        district=district,
+        overdue=overdue,
+        min_escalation_level=min_escalation_level,
+        due_after=due_after,
+        due_before=due_before,
+        title_contains=q,
     )
-
-    def fetch() -> list[CaseRow]:
-        with context.sessions() as session:
-            return list(session.scalars(query))
-
-    rows = await run_in_threadpool(fetch)
-    page = rows[:limit]
-    items = [listed(row) for row in page]
-    more = len(rows) > limit
-    return CasePage(items=items, next_cursor=_cursor(page[-1]) if more and page else None)
+    try:
+        return await run_in_threadpool(
+            case_list.list_cases,
+            context.sessions,
+            wanted,
+            reader=principal,
+            limit=limit,
+            cursor=cursor,
+        )
+    except CursorError as err:
+        message = str(err)
+        raise Problem(
+            422,
+            f"query.cursor: {message}",
+            errors=[{"field": "query.cursor", "rule": err.rule, "message": message}],
+        ) from err
 
 
 class CaseDetail(BaseModel):
@@ -226,7 +185,7 @@ async def show_case(
     await ensure_visible(context, principal, case_no)
     try:
         state = await case_service.show(context.client, case_no)
-    except case_service.CaseActionError as err:
+    except CaseActionError as err:
         raise await refused(context, case_no, err) from err
     audience = reader_audience(principal)
     seen = disclosure(audience, confidential=state.intake.caller.confidential)
@@ -266,36 +225,6 @@ def access_purpose(raw: str) -> str:
     return purpose[:200]
 
 
-def _cursor(row: CaseRow) -> str:
-    raw = json.dumps([row.received_at.isoformat(), row.case_no]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _after(query: Select[CaseRow], cursor: str | None) -> Select[CaseRow]:
-    """Keyset pagination on (received_at, case_no), newest first."""
-    if cursor is None:
-        return query
-    try:
-        received, case_no = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(received, str) or not isinstance(case_no, str):
-            raise TypeError("a cursor holds a time and a case number")
-        at = offset_datetime(received)
-    except (ValueError, TypeError) as err:
-        naive = offset_refusal(err)
-        message = naive or "not a cursor this API returned"
-        rule = OFFSET_RULE if naive else "cursor"
-        raise Problem(
-            422,
-            f"query.cursor: {message}",
-            errors=[{"field": "query.cursor", "rule": rule, "message": message}],
-        ) from err
-    # A row comparison, so PostgreSQL uses it as an index condition (not a filter).
-    condition = tuple_(CaseRow.received_at, CaseRow.case_no) < tuple_(
-        literal(at, UtcDateTime()), literal(case_no)
-    )
-    return query.where(condition)
-
-
 @router.get("/{case_no}/export", response_model=CaseState, summary="Export one case (auditors)")
 async def export_case(
     case_no: CaseNo,
@@ -310,7 +239,7 @@ async def export_case(
     """The complete record, personal data included, as a download; logged as an export."""
     try:
         state = await case_service.show(context.client, case_no)
-    except case_service.CaseActionError as err:
+    except CaseActionError as err:
         raise await refused(context, case_no, err) from err
     await run_in_threadpool(
         record_access,

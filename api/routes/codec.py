@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
@@ -32,17 +31,17 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.access_log import record_access
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
 from api.routes.cases import access_purpose
 from models.intake import CASE_NO_PATTERN
+from rules.permissions import Action, Principal
 from security.codec import ENCODING_KEY, ENCRYPTED, PayloadDecryptionError
+from services.access_log import record_access
+from settings.environment import Settings
 
 PREFIX = "/codec"
-CORS_ORIGINS_ENV = "HOTLINE_CODEC_CORS_ORIGINS"
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
 NO_CASE = "-"
 ACCESSED_FIELDS = ("payloads",)
@@ -170,10 +169,8 @@ async def encode(
 
 def cors_origins() -> list[str]:
     """$HOTLINE_CODEC_CORS_ORIGINS (comma-separated), else the UI of `make run`."""
-    raw = os.environ.get(CORS_ORIGINS_ENV)
-    if raw is None:
-        return list(DEFAULT_CORS_ORIGINS)
-    return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    configured = Settings.from_env().codec_cors_origins
+    return list(DEFAULT_CORS_ORIGINS if configured is None else configured)
 
 
 class CodecCorsMiddleware(CORSMiddleware):

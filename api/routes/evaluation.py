@@ -18,9 +18,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import PROBLEM_JSON, Problem
 from evaluation.exports import XLSX_MEDIA_TYPE, render_csv, render_xlsx
 from evaluation.indicators import case_indicators, today_view
@@ -43,6 +42,7 @@ from models.evaluation import (
     TodayView,
     Weights,
 )
+from rules.permissions import Action, Principal
 
 router = APIRouter(prefix="/evaluation", tags=["evaluation"])
 

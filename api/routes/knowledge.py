@@ -15,14 +15,12 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, Role, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action, allowed
 from api.problems import Problem
 from knowledge import articles as kb
 from knowledge.diff import VersionDiff, version_diff
 from knowledge.reminders import Reminder, reminders_for
-from knowledge.review import decide_review, submit_for_review
 from knowledge.suggestions import (
     Suggestion,
     SuggestionDecision,
@@ -32,17 +30,19 @@ from knowledge.suggestions import (
     suggestion_for,
 )
 from knowledge.usage import AnswerEvaluation, EvaluationOutcome, record_answer_evaluation
-from models.enums import ArticleStatus, Satisfaction
+from models.enums import CENTRE, ArticleStatus, Satisfaction
+from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN
-from models.knowledge import ArticleFields, Decision
+from models.knowledge import ArticleFields, ArticleVersion, Decision
 from models.text import CleanText
+from rules.permissions import Action, Principal, Role, allowed
 from services import cases as case_service
+from services.knowledge_review import decide_review, submit_for_review
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 ArticleId = Annotated[int, Path(ge=1, le=2**53, description="the article's number")]
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
 CaseNo = Annotated[str, Path(pattern=CASE_NO_PATTERN)]
-CENTRE = "centre"
 T = TypeVar("T")
 
 
@@ -153,12 +153,12 @@ async def update_article(
     return await _submit(context, principal, body, article_id)
 
 
-@router.get("/articles/{article_id}/versions", response_model=list[kb.ArticleVersion])
+@router.get("/articles/{article_id}/versions", response_model=list[ArticleVersion])
 async def list_versions(
     article_id: ArticleId,
     principal: Annotated[Principal, Depends(require(Action.READ_KNOWLEDGE))],
     context: Annotated[ApiContext, Depends(get_context)],
-) -> list[kb.ArticleVersion]:
+) -> list[ArticleVersion]:
     await _require_history_reader(context, principal, article_id)
     return await _call(kb.article_versions, context, article_id)
 
@@ -178,24 +178,24 @@ async def diff(
 # ---- the centre's review ------------------------------------------------------------------------
 
 
-@router.get("/reviews", response_model=list[kb.ArticleVersion])
+@router.get("/reviews", response_model=list[ArticleVersion])
 async def pending_reviews(
     principal: Annotated[Principal, Depends(require(Action.READ_KNOWLEDGE))],
     context: Annotated[ApiContext, Depends(get_context)],
-) -> list[kb.ArticleVersion]:
+) -> list[ArticleVersion]:
     """Versions awaiting review: all of them for the centre, its own for a department."""
     department = _drafts_scope(principal, None)
     return await run_in_threadpool(kb.pending_versions, context.sessions, department)
 
 
-@router.post("/articles/{article_id}/versions/{version}/decision", response_model=kb.ArticleVersion)
+@router.post("/articles/{article_id}/versions/{version}/decision", response_model=ArticleVersion)
 async def decide(
     article_id: ArticleId,
     version: Version,
     body: ReviewDecision,
     principal: Annotated[Principal, Depends(require(Action.REVIEW_ARTICLE))],
     context: Annotated[ApiContext, Depends(get_context)],
-) -> kb.ArticleVersion:
+) -> ArticleVersion:
     """Approve (publish) or reject (with a reason the department can act on) a pending version."""
     try:
         decision = Decision(approve=body.approve, reason=body.reason, by=principal.user_id)
@@ -276,7 +276,7 @@ async def show_suggestion(
     try:
         state = await case_service.show(context.client, case_no)
         reply = state.replies[-1].content if state.replies else None
-    except case_service.CaseActionError:
+    except CaseActionError:
         reply = None  # past the engine's retention: the case's archive still has it
     return SuggestionDetail(**suggestion.model_dump(), reply=reply)
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
 from knowledge.search import (
     MAX_LIMIT,
@@ -23,6 +22,7 @@ from knowledge.search import (
 )
 from models.enums import MaterialType
 from models.text import PRINTABLE
+from rules.permissions import Action, Principal
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import PROBLEM_JSON, Problem
 from knowledge.transfer import ArticleExport, ImportReport, import_articles
 from knowledge.transfer_files import TransferFormat
 from models.enums import ArticleStatus
+from rules.permissions import Action, Principal
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 

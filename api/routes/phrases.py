@@ -9,23 +9,23 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, current_principal, require
+from api.auth import current_principal, require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
-from models.enums import Situation
-from models.text import CleanText
-from rules.phrases import MAX_PHRASE
-from services.phrases import (
+from knowledge.phrases import (
     KEY_PATTERN,
     Phrase,
     PhraseEdit,
     PhraseUnchangedError,
-    check_wording,
     current_phrases,
     phrase_history,
     set_phrase,
 )
+from models.enums import Situation
+from models.text import CleanText
+from rules.permissions import Action, Principal
+from rules.phrases import MAX_PHRASE
+from services.phrases import check_wording
 
 router = APIRouter(prefix="/phrases", tags=["service phrases"])
 Key = Annotated[str, Path(pattern=KEY_PATTERN, description="lower-case id, e.g. greeting")]

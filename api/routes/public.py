@@ -9,6 +9,7 @@ known number with a wrong code, and a locked number refuses every code for a whi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from api.context import ApiContext, get_context
 from api.problems import Problem
 from api.rate_limit import LookupGuard, RateLimiter, Verdict
 from db.tables import CaseRow, TransitionRow
+from models.actions import Action
 from models.intake import CASE_NO_PATTERN
 
 router = APIRouter(prefix="/public", tags=["citizens"])
@@ -43,18 +45,18 @@ STATUS_LABELS = {
     "callback": "待回访",
     "closed": "已办结",
 }
-PUBLIC_STEPS = {
-    "intake": "受理",
-    "dispatch": "派单",
-    "sign_off": "签收",
-    "return_approved": "重新派单",
-    "extension_decided": "延期审核",
-    "reply": "答复",
-    "reply_approved": "答复审核通过",
-    "reply_rejected": "退回重新办理",
-    "reopen": "重新办理",
-    "callback": "回访",
-    "withdraw": "撤单",
+PUBLIC_STEPS: Mapping[str, str] = {
+    Action.INTAKE: "受理",
+    Action.DISPATCH: "派单",
+    Action.SIGN_OFF: "签收",
+    Action.RETURN_APPROVED: "重新派单",
+    Action.EXTENSION_DECIDED: "延期审核",
+    Action.REPLY: "答复",
+    Action.REPLY_APPROVED: "答复审核通过",
+    Action.REPLY_REJECTED: "退回重新办理",
+    Action.REOPEN: "重新办理",
+    Action.CALLBACK: "回访",
+    Action.WITHDRAW: "撤单",
 }
 
 

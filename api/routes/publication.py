@@ -16,12 +16,12 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import require
 from api.context import ApiContext, get_context
-from api.permissions import Action
 from api.problems import Problem
 from models.intake import CASE_NO_PATTERN
 from models.text import CleanText
+from rules.permissions import Action, Principal
 from rules.publication import MAX_PUBLIC_TEXT
 from services.publication import (
     NotPublishableError,

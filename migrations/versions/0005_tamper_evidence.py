@@ -1,6 +1,6 @@
 """Tamper evidence: a hash chain per case on the transition log, the archive and its chain head.
 
-`case_transitions` gains `prev_hash` and `row_hash` (`audit.chain`). The chains of the rows
+`case_transitions` gains `prev_hash` and `row_hash` (`db.chain`). The chains of the rows
 already there are computed here, per case in seq order, in batches, so `hotline audit verify`
 passes on an upgraded database; then both columns become NOT NULL (a table copy on SQLite).
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from audit.chain import GENESIS, transition_hash
+from db.chain import GENESIS, transition_hash
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"

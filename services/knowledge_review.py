@@ -1,4 +1,6 @@
-"""Client-side helpers of the knowledge review, used by the API and the CLI.
+"""The knowledge review as a service: submitting a version starts its review workflow, and the
+centre's decision goes to it. Used by the API and the CLI; the worker's weekly sweep restarts
+lost reviews through `start_review` too (wired in `workers.worker`).
 
 `submit_for_review` records a submission and starts its `ArticleReviewWorkflow` (and ends the
 review of the version it superseded); `decide_review` sends the centre's decision to the review
@@ -26,12 +28,12 @@ from knowledge.articles import (
     ArticleConflictError,
     ArticleError,
     ArticleNotFoundError,
-    ArticleVersion,
     Submission,
     submit_article,
 )
-from models.knowledge import ArticleFields, Decision
-from workflows.article_review import ArticleReviewWorkflow, ReviewRequest, review_workflow_id
+from models.errors import ARTICLE_NOT_FOUND
+from models.knowledge import ArticleFields, ArticleVersion, Decision, ReviewRequest
+from workflows.article_review import ArticleReviewWorkflow, review_workflow_id
 
 ReviewHandle = WorkflowHandle[ArticleReviewWorkflow, Any]
 
@@ -114,7 +116,7 @@ def _refusal(name: str, cause: BaseException) -> ArticleError:
         cause = cause.__cause__
     if not isinstance(cause, ApplicationError):
         return ArticleConflictError(f"{name}: the decision was refused: {cause}")
-    if cause.type == ArticleNotFoundError.__name__:
+    if cause.type == ARTICLE_NOT_FOUND:
         return ArticleNotFoundError(cause.message)
     return ArticleConflictError(cause.message)
 
