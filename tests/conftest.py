@@ -19,13 +19,13 @@ from sqlalchemy import inspect, text
 from temporalio.client import Client
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
-from activities.store import seed_demo
+from cli.devstack import DevStackConfig, load_config, server_flags, temporal_binary
 from connection.client import data_converter
 from db.engine import make_engine, normalise_url, session_factory
+from db.seed import seed_demo
 from migrations.runner import upgrade
-from security.keys import KEYS_FILE_ENV
 from security.keys import init as init_key_ring
-from workers.devstack import DevStackConfig, load_config, server_flags, temporal_binary
+from settings.environment import KEYS_FILE_ENV
 from workers.worker import build_worker
 
 # A throw-away codec key ring for the session and every subprocess it starts (they inherit

@@ -46,6 +46,7 @@ from tests.builders import received_projection
 from tests.cli.runner import hotline_runner
 from tests.workflows.bad_data import Refusal, refused_caller
 from tests.workflows.cases import intake, start, until
+from workers.composition import transition_hooks
 
 NAME = "司马拒录"
 PHONE = "+86-137-6660-4321"
@@ -81,7 +82,7 @@ def record(case_no: str, **projection: object) -> TransitionRecord:
 
 def activities(sessions: SessionFactory) -> CaseActivities:
     calendar = WorkingCalendar.load()
-    return CaseActivities(sessions, CalendarSource(calendar, dict))
+    return CaseActivities(sessions, CalendarSource(calendar, dict), hooks=transition_hooks())
 
 
 def failure_of(sessions: SessionFactory, case_record: TransitionRecord) -> ApplicationError:

@@ -15,19 +15,16 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from activities.notifications import NotificationRenderer, TemplateContextError
 from activities.store import (
-    DEMO_CATALOGUE,
-    DEMO_DEPARTMENTS,
-    CaseNotFoundError,
     RecordOutcome,
     TransitionOutOfOrderError,
     allocate_case_no,
     mark_archived,
     record_transition,
     route_case,
-    seed_demo,
 )
 from db import schema
 from db.engine import SessionFactory, database_url, make_engine, normalise_url, safe_url
+from db.seed import DEMO_CATALOGUE, DEMO_DEPARTMENTS, seed_demo
 from db.tables import (
     Base,
     CaseNumberRow,
@@ -37,6 +34,7 @@ from db.tables import (
     NotificationRow,
     TransitionRow,
 )
+from models.errors import CaseNotFoundError
 from models.records import (
     CaseProjection,
     Notification,
@@ -47,6 +45,7 @@ from models.records import (
 )
 from rules.dispatch import NoRouteError
 from tests.builders import received_projection
+from workers.composition import transition_hooks
 
 CASE_NO = "GY20261128-000123"
 BEIJING = timezone(timedelta(hours=8))
@@ -145,7 +144,7 @@ def intake_record() -> TransitionRecord:
 def received(session_factory: SessionFactory) -> NotificationRenderer:
     """Record the intake (seq 1) and return the renderer for the next records."""
     renderer = NotificationRenderer()
-    record_transition(session_factory, intake_record(), renderer)
+    record_transition(session_factory, intake_record(), renderer, hooks=transition_hooks())
     return renderer
 
 
@@ -166,7 +165,9 @@ def stored_case(session_factory: SessionFactory) -> CaseRow:
 
 def test_record_transition_writes_projection_transition_and_notifications(session_factory):
     renderer = received(session_factory)
-    outcome = record_transition(session_factory, dispatch_record(), renderer)
+    outcome = record_transition(
+        session_factory, dispatch_record(), renderer, hooks=transition_hooks()
+    )
 
     assert outcome == RecordOutcome(
         projection_updated=True, transitions_written=1, notifications_written=2
@@ -186,9 +187,11 @@ def test_record_transition_writes_projection_transition_and_notifications(sessio
 
 def test_record_transition_twice_writes_everything_once(session_factory):
     renderer = received(session_factory)
-    record_transition(session_factory, dispatch_record(), renderer)
+    record_transition(session_factory, dispatch_record(), renderer, hooks=transition_hooks())
 
-    again = record_transition(session_factory, dispatch_record(), renderer)
+    again = record_transition(
+        session_factory, dispatch_record(), renderer, hooks=transition_hooks()
+    )
 
     assert again == RecordOutcome(
         projection_updated=False, transitions_written=0, notifications_written=0
@@ -200,9 +203,13 @@ def test_record_transition_twice_writes_everything_once(session_factory):
 
 def test_an_older_version_never_overwrites_a_newer_projection(session_factory):
     renderer = received(session_factory)
-    record_transition(session_factory, dispatch_record(version=2, seq=2), renderer)
+    record_transition(
+        session_factory, dispatch_record(version=2, seq=2), renderer, hooks=transition_hooks()
+    )
 
-    late = record_transition(session_factory, intake_record(), renderer)  # a late retry
+    late = record_transition(
+        session_factory, intake_record(), renderer, hooks=transition_hooks()
+    )  # a late retry
 
     assert late == RecordOutcome(
         projection_updated=False, transitions_written=0, notifications_written=0
@@ -216,29 +223,42 @@ def test_an_older_version_never_overwrites_a_newer_projection(session_factory):
 
 def test_a_transition_before_its_predecessor_is_refused_for_a_retry(session_factory):
     with pytest.raises(TransitionOutOfOrderError, match="transition 1"):
-        record_transition(session_factory, dispatch_record(seq=2), NotificationRenderer())
+        record_transition(
+            session_factory,
+            dispatch_record(seq=2),
+            NotificationRenderer(),
+            hooks=transition_hooks(),
+        )
     assert count(session_factory, TransitionRow) == 0
     assert count(session_factory, CaseRow) == 0
 
 
 def test_the_same_version_is_a_no_op_and_a_newer_one_replaces(session_factory):
     renderer = received(session_factory)
-    record_transition(session_factory, dispatch_record(version=2), renderer)
+    record_transition(
+        session_factory, dispatch_record(version=2), renderer, hooks=transition_hooks()
+    )
     same = dispatch_record(version=2)
     same.projection.status = "handling"
-    assert not record_transition(session_factory, same, renderer).projection_updated
+    assert not record_transition(
+        session_factory, same, renderer, hooks=transition_hooks()
+    ).projection_updated
     assert stored_case(session_factory).status == "dispatched"
 
     newer = dispatch_record(version=3, seq=3)
     newer.projection.status = "handling"
     newer.projection.escalation_level = 1
-    assert record_transition(session_factory, newer, renderer).projection_updated
+    assert record_transition(
+        session_factory, newer, renderer, hooks=transition_hooks()
+    ).projection_updated
     row = stored_case(session_factory)
     assert (row.version, row.status, row.escalation_level) == (3, "handling", 1)
 
 
 def test_notifications_are_rendered_with_the_case_number_and_no_caller_data(session_factory):
-    record_transition(session_factory, dispatch_record(), received(session_factory))
+    record_transition(
+        session_factory, dispatch_record(), received(session_factory), hooks=transition_hooks()
+    )
 
     with session_factory() as session:
         rows = {row.template: row for row in session.scalars(select(NotificationRow))}
@@ -260,7 +280,7 @@ def test_a_template_error_writes_nothing(session_factory):
     del record.notifications[1].context["expected_reply"]
 
     with pytest.raises(TemplateContextError, match="expected_reply"):
-        record_transition(session_factory, record, NotificationRenderer())
+        record_transition(session_factory, record, NotificationRenderer(), hooks=transition_hooks())
 
     assert count(session_factory, CaseRow) == 0
     assert count(session_factory, TransitionRow) == 0
@@ -272,7 +292,7 @@ def test_a_record_mixing_case_numbers_is_refused(session_factory):
     record.transition.case_no = "GY20261128-000999"
 
     with pytest.raises(ValueError, match="mixes case numbers"):
-        record_transition(session_factory, record, NotificationRenderer())
+        record_transition(session_factory, record, NotificationRenderer(), hooks=transition_hooks())
     assert count(session_factory, TransitionRow) == 0
 
 
@@ -281,7 +301,7 @@ def test_naive_datetimes_are_refused(session_factory):
     record.projection.updated_at = datetime(2026, 11, 28, 10, 0)
 
     with pytest.raises((ValueError, StatementError), match="naive datetime"):
-        record_transition(session_factory, record, NotificationRenderer())
+        record_transition(session_factory, record, NotificationRenderer(), hooks=transition_hooks())
     assert count(session_factory, CaseRow) == 0
 
 
@@ -290,12 +310,14 @@ def test_naive_datetimes_are_refused(session_factory):
 
 def test_mark_archived_is_idempotent_and_survives_later_projections(session_factory):
     renderer = received(session_factory)
-    record_transition(session_factory, dispatch_record(), renderer)
+    record_transition(session_factory, dispatch_record(), renderer, hooks=transition_hooks())
     first = T0 + timedelta(days=30)
 
     mark_archived(session_factory, CASE_NO, first)
     mark_archived(session_factory, CASE_NO, first + timedelta(hours=1))
-    record_transition(session_factory, dispatch_record(version=3, seq=3), renderer)
+    record_transition(
+        session_factory, dispatch_record(version=3, seq=3), renderer, hooks=transition_hooks()
+    )
 
     assert stored_case(session_factory).archived_at == first
 

@@ -14,8 +14,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.context import ApiContext
-from api.tokens import add_user, issue_token
 from db.engine import SessionFactory
+from services.principals import add_user
+from services.tokens import issue_token
 
 _users = itertools.count(1)
 

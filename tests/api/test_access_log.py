@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from api.access_log import access_entries, record_access
-from api.auth import Principal, Role
 from db.tables import AccessLogRow
+from rules.permissions import Principal, Role
+from services.access_log import access_entries, record_access
 
 OPERATOR = Principal("op-001", Role.OPERATOR)
 AUDITOR = Principal("aud-001", Role.AUDITOR)

@@ -10,19 +10,13 @@ import pytest
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from activities.store import seed_demo
 from api import problems
-from api.auth import Principal, Role, current_principal, require
+from api.auth import current_principal, require
 from api.context import ApiContext
-from api.permissions import Action
-from api.tokens import (
-    VerificationCache,
-    add_user,
-    deactivate_user,
-    issue_token,
-    revoke_token,
-    verification_cache,
-)
+from db.seed import seed_demo
+from rules.permissions import Action, Principal, Role
+from services.principals import add_user, deactivate_user
+from services.tokens import VerificationCache, issue_token, revoke_token, verification_cache
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ from activities.case_activities import CaseActivities
 from db.tables import CalendarYearRow
 from models.enums import CaseType, Step, Urgency
 from models.records import DeadlineRequest
-from rules.calendar import SHANGHAI, WorkingCalendar
+from models.timestamps import BEIJING as SHANGHAI
+from rules.calendar import WorkingCalendar
 from tests.api.http import Api
+from workers.composition import transition_hooks
 
 
 @pytest.fixture
@@ -37,7 +39,9 @@ async def test_published_year_drives_new_deadlines(api: Api, clean_years: None) 
     assert [y["year"] for y in listed] == [2027]
 
     activities = CaseActivities(
-        api.sessions, CalendarSource(WorkingCalendar(), lambda: load_overrides(api.sessions))
+        api.sessions,
+        CalendarSource(WorkingCalendar(), lambda: load_overrides(api.sessions)),
+        hooks=transition_hooks(),
     )
     (deadline,) = activities.compute_deadlines(
         [

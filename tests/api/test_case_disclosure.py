@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from activities.store import retrieval_code
-from api.access_log import access_entries
-from api.routes.cases import CaseSummary
 from audit.timeline_model import IntakeFacts, Timeline, masked
 from rules.disclosure import (
     LISTED_FIELDS,
@@ -24,7 +22,8 @@ from rules.disclosure import (
     disclose,
     disclosure,
 )
-from services.cases import CaseListing
+from services.access_log import access_entries
+from services.case_list import CaseListing, CaseSummary
 from tests.api.http import Api
 from tests.api.test_cases_api import intake_body
 from tests.workflows.cases import intake

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from api.access_log import access_entries
+from services.access_log import access_entries
 from tests.api.http import Api
 
 PROBLEM = "application/problem+json"

@@ -15,9 +15,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.access_log import AccessEntry, access_entries
 from connection.client import data_converter
 from models.commands import MergeCase
+from services.access_log import AccessEntry, access_entries
 from tests.api.http import Api
 from tests.conftest import next_case_no
 from tests.workflows.cases import intake

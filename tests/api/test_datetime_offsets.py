@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from api.access_log import access_entries
 from db.tables import CaseNumberRow, CaseRow, UtcDateTime
 from models.commands import Escalate, EscalationRequest
 from models.timestamps import OFFSET_RULE
+from services.access_log import access_entries
 from tests.api.http import Api
 from tests.api.test_cases_api import PROBLEM, intake_body, open_case
 

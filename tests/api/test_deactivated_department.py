@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.tokens import acting_user, add_user, deactivate_user, issue_token
+from services.principals import acting_user, add_user, deactivate_user
+from services.tokens import issue_token
 from tests.api.http import Api
 from tests.api.test_cases_api import open_case
 from tests.cli.runner import hotline_runner, run_cli

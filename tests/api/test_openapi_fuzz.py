@@ -19,8 +19,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.tokens import add_user, issue_token
 from db.engine import make_engine, session_factory
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.conftest import ROOT, TASK_QUEUE
 
 

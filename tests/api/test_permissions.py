@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from api.auth import Role
-from api.permissions import (
+from db.tables import USER_ROLES
+from rules.permissions import (
     CHECK,
     PERMISSIONS,
     READ_ONLY_ACTIONS,
     Action,
+    Role,
     allowed,
     permission_table_markdown,
 )
-from db.tables import USER_ROLES
 
 READ = {"read_case", "list_cases", "read_personal_data", "read_knowledge"}
 

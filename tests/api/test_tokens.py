@@ -10,24 +10,21 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from activities.store import seed_demo
-from api.auth import Principal, Role
-from api.tokens import (
+from db.seed import seed_demo
+from db.tables import ApiTokenRow, UserRow
+from rules.permissions import Principal, Role
+from services.principals import add_user, deactivate_user, get_user, list_users
+from services.tokens import (
     CACHE_TTL_SECONDS,
     VerificationCache,
-    add_user,
     authenticate,
-    deactivate_user,
     get_token,
-    get_user,
     issue_token,
     list_tokens,
-    list_users,
     parse_token,
     revoke_token,
     verification_cache,
 )
-from db.tables import ApiTokenRow, UserRow
 
 TOKEN_FORMAT = re.compile(r"hl_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 

@@ -23,11 +23,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import ApiContext
-from api.tokens import add_user, issue_token
 from api.unavailable import RETRY_AFTER_SECONDS
 from connection.client import data_converter
 from db.engine import SessionFactory, make_engine
 from db.engine import session_factory as make_sessions
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.api.http import Api
 from tests.api.test_cases_api import intake_body
 from tests.conftest import TASK_QUEUE

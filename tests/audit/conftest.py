@@ -19,14 +19,15 @@ from sqlalchemy import delete, insert, text
 
 from activities.notifications import NotificationRenderer
 from activities.store import record_transition
-from audit.archive_store import ARCHIVE_CHAIN, ArchiveEntry, store_archive
-from audit.chain import GENESIS
 from db import engine as db
+from db.archive_store import ARCHIVE_CHAIN, ArchiveEntry, store_archive
+from db.chain import GENESIS
 from db.engine import SessionFactory, make_engine
 from db.tables import ChainHeadRow
 from models.records import CaseProjection, Transition, TransitionRecord
 from tests.builders import received_projection
 from tests.databases import empty_database, migrated_postgres
+from workers.composition import transition_hooks
 
 SCHEMA = "hotline_audit_tests"
 BEIJING = timezone(timedelta(hours=8))
@@ -111,7 +112,9 @@ def transition_record(number: str, seq: int) -> TransitionRecord:
 def record_case(sessions: SessionFactory, number: str, steps: int) -> None:
     renderer = NotificationRenderer()
     for seq in range(1, steps + 1):
-        record_transition(sessions, transition_record(number, seq), renderer)
+        record_transition(
+            sessions, transition_record(number, seq), renderer, hooks=transition_hooks()
+        )
 
 
 def history_json(number: str, events: int = 3, marker: str = "") -> str:

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHistory
 
-from audit.archive_store import load_archive
-from audit.version import code_version
+from activities.code_version import code_version
+from db.archive_store import load_archive
 from db.engine import make_engine, session_factory
 from db.tables import ArchiveRow, CaseRow
 from models.records import ArchiveRequest

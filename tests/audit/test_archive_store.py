@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from audit.archive_store import (
+from audit.verify import verify_all
+from db.archive_store import (
     ArchiveConflictError,
     list_archived,
     load_archive,
     store_archive,
 )
-from audit.chain import GENESIS, archive_hash, history_digest
-from audit.verify import verify_all
+from db.chain import GENESIS, archive_hash, history_digest
 from db.tables import ArchiveRow, CaseRow, ChainHeadRow, TransitionRow
 from tests.audit.conftest import archive_case, archive_entry, case_no, record_case
 

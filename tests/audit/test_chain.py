@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from activities.notifications import NotificationRenderer
 from activities.store import RecordOutcome, TransitionOutOfOrderError, record_transition
-from audit.chain import (
+from audit.verify import verify_all
+from db.chain import (
     GENESIS,
     TRANSITION_FIELDS,
     canonical,
@@ -21,10 +22,10 @@ from audit.chain import (
     transition_hash,
     utc_iso,
 )
-from audit.verify import verify_all
 from db.engine import SessionFactory
 from db.tables import CaseRow, TransitionRow
 from tests.audit.conftest import case_no, record_case, transition_record
+from workers.composition import transition_hooks
 
 CASE = case_no(1)
 
@@ -121,7 +122,9 @@ def test_recording_again_writes_nothing_and_keeps_the_chain(sessions):
     record_case(sessions, CASE, 3)
     before = [(row.prev_hash, row.row_hash) for row in stored(sessions)]
 
-    again = record_transition(sessions, transition_record(CASE, 2), NotificationRenderer())
+    again = record_transition(
+        sessions, transition_record(CASE, 2), NotificationRenderer(), hooks=transition_hooks()
+    )
 
     assert again == RecordOutcome(
         projection_updated=False, transitions_written=0, notifications_written=0
@@ -134,14 +137,20 @@ def test_a_transition_before_its_predecessor_is_refused_and_writes_nothing(sessi
     record_case(sessions, CASE, 1)
 
     with pytest.raises(TransitionOutOfOrderError, match="transition 2 is not recorded yet"):
-        record_transition(sessions, transition_record(CASE, 3), NotificationRenderer())
+        record_transition(
+            sessions, transition_record(CASE, 3), NotificationRenderer(), hooks=transition_hooks()
+        )
 
     assert [row.seq for row in stored(sessions)] == [1]
     with sessions() as session:
         assert session.scalar(select(CaseRow.version).where(CaseRow.case_no == CASE)) == 1
     # The retried write goes through once the predecessor is there.
-    record_transition(sessions, transition_record(CASE, 2), NotificationRenderer())
-    record_transition(sessions, transition_record(CASE, 3), NotificationRenderer())
+    record_transition(
+        sessions, transition_record(CASE, 2), NotificationRenderer(), hooks=transition_hooks()
+    )
+    record_transition(
+        sessions, transition_record(CASE, 3), NotificationRenderer(), hooks=transition_hooks()
+    )
     assert verify_all(sessions).intact
 
 
@@ -159,4 +168,4 @@ def test_seq_must_start_at_one(sessions):
     record = transition_record(CASE, 1)
     record.transition.seq = 0
     with pytest.raises(ValueError, match="seq starts at 1"):
-        record_transition(sessions, record, NotificationRenderer())
+        record_transition(sessions, record, NotificationRenderer(), hooks=transition_hooks())

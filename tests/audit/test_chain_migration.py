@@ -14,10 +14,10 @@ from sqlalchemy.dialects import postgresql
 
 from activities.notifications import NotificationRenderer
 from activities.store import record_transition
-from audit.chain import GENESIS
 from audit.verify import verify_all
 from db import engine as db
 from db import schema
+from db.chain import GENESIS
 from db.engine import SessionFactory, make_engine
 from db.tables import CaseRow, TransitionRow
 from migrations.runner import downgrade, upgrade
@@ -29,6 +29,7 @@ from tests.audit.conftest import (
     transition_record,
 )
 from tests.databases import NO_POSTGRES, drop_everything, postgres_schema_url
+from workers.composition import transition_hooks
 
 OLD_TRANSITIONS = sa.table(
     "case_transitions",
@@ -118,7 +119,7 @@ def test_the_upgraded_log_goes_on_and_archives(at_0004):
     sessions = sessions_of(at_0004)
 
     record = transition_record(case_no(2), 5)
-    record_transition(sessions, record, NotificationRenderer())
+    record_transition(sessions, record, NotificationRenderer(), hooks=transition_hooks())
     archive_case(sessions, case_no(2))
 
     report = verify_all(sessions)

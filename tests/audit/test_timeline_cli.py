@@ -11,8 +11,8 @@ from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api.access_log import access_entries
-from audit.archive_store import load_archive
+from db.archive_store import load_archive
+from services.access_log import access_entries
 from tests.audit.timeline_support import NAME, PHONE, sessions
 from tests.cli.runner import Hotline, hotline_runner
 from tests.workflows.cases import drive_to_closure, intake, start

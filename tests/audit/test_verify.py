@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from audit import verify as verify_module
-from audit.chain import transition_hash
 from audit.verify import Chain, Finding, Kind, check_case, verify_all, verify_case
+from db.chain import transition_hash
 from db.engine import SessionFactory
 from db.tables import ArchiveRow, CaseRow, TransitionRow
 from tests.audit.conftest import archive_case, case_no, execute, record_case

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.store import seed_demo
-from api.auth import Principal, Role
-from api.tokens import VerificationCache, authenticate
 from db.engine import make_engine, session_factory
+from db.seed import seed_demo
 from db.tables import ApiTokenRow
 from migrations.runner import upgrade
+from rules.permissions import Principal, Role
+from services.tokens import VerificationCache, authenticate
 from tests.cli.runner import run_cli
 
 

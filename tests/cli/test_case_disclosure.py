@@ -18,11 +18,11 @@ from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api.access_log import access_entries
-from api.tokens import add_user
 from db.engine import SessionFactory, make_engine, session_factory
 from db.tables import CaseRow
 from models.intake import Caller, Location
+from services.access_log import access_entries
+from services.principals import add_user
 from tests.cli.runner import Hotline, hotline_runner
 from tests.workflows.cases import intake, start
 

@@ -1,4 +1,4 @@
-"""services.cases on the real dev server: idempotent intake, failure translation, lists."""
+"""services.cases on the real dev server: idempotent intake, failure translation; case lists."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from temporalio.client import Client
 from db.engine import make_engine, session_factory
 from models.commands import Escalate, Reply, SignOff
 from models.enums import CaseStatus, CaseType, ClosureReason, ReplyResult
+from models.errors import CaseActionError
 from models.intake import CaseIntake
+from services.case_list import list_cases
+from services.case_query import case_filter
 from services.cases import (
-    CaseActionError,
     CaseQueryError,
     IntakeRequest,
     act,
     escalate,
-    list_cases,
     open_case,
     show,
 )
@@ -145,11 +146,11 @@ async def test_act_translates_failures(client: Client, sessions) -> None:
     assert str(nothing.value) == "no case GY19990101-999999"
 
 
-async def test_list_cases_reads_search_attributes(client: Client, sessions) -> None:
+async def test_list_cases_reads_the_case_list(client: Client, sessions) -> None:
     view = await open_case(client, sessions, request(), TASK_QUEUE)
     query = f"WorkflowId='{workflow_id(view.case_no)}' AND LeadDepartment='gy-market'"
     for _ in range(100):
-        listed = await list_cases(client, query)
+        listed = list_cases(sessions, case_filter(query)).items
         if listed:
             break
         await asyncio.sleep(0.05)
@@ -165,7 +166,7 @@ async def test_list_cases_reads_search_attributes(client: Client, sessions) -> N
     assert listing.next_deadline is not None
 
     with pytest.raises(CaseQueryError):
-        await list_cases(client, "NoSuchAttribute='x'")
+        case_filter("NoSuchAttribute='x'")
 
 
 async def test_intake_to_an_unknown_department_waits_for_dispatch(client: Client, sessions):

@@ -20,6 +20,7 @@ from db.knowledge_tables import ArticleRow, ArticleVersionRow
 from db.tables import DepartmentRow
 from models.records import CaseProjection, Transition, TransitionRecord
 from tests.builders import received_projection
+from workers.composition import transition_hooks
 
 BEIJING = timezone(timedelta(hours=8))
 RENDERER = NotificationRenderer()
@@ -92,7 +93,7 @@ class CaseBuilder:
                 detail=detail or {},
             ),
         )
-        record_transition(self.sessions, record, RENDERER)
+        record_transition(self.sessions, record, RENDERER, hooks=transition_hooks())
         self.records.append(record)
         return self
 

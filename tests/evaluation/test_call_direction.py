@@ -12,17 +12,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from activities.store import seed_demo
-from api.tokens import add_user, issue_token
 from cli.calls import calls_app
 from db.engine import SessionFactory, make_engine, session_factory
+from db.seed import seed_demo
 from evaluation.call_ingest import ingest_calls
 from evaluation.calls import call_summary, daily_connection_rates
 from evaluation.report import build_report
 from evaluation.telephony import CallFormat, Outcome, finished, parse
 from models.evaluation import Period
 from rules.telephony import (
-    RULES_FILE_ENV,
     CdrRules,
     CsvRules,
     Direction,
@@ -31,6 +29,10 @@ from rules.telephony import (
     TelephonyRulesError,
     load_rules,
 )
+from services.principals import add_user
+from services.tokens import issue_token
+from settings.environment import TELEPHONY_RULES_ENV as RULES_FILE_ENV
+from settings.environment import Settings
 from tests.api.http import offline_http
 from tests.evaluation.calls_fixture import SAMPLES, add_case, sample, stored
 
@@ -97,7 +99,7 @@ def test_a_centre_file_changes_the_decision(
     path = tmp_path / "telephony.yml"
     path.write_text(CENTRE_FILE, encoding="utf-8")
     monkeypatch.setenv(RULES_FILE_ENV, str(path))
-    centre = load_rules()
+    centre = load_rules(Settings.from_env().telephony_rules)
     assert centre.cdr.outbound_contexts == ("hotline-callback", "survey-out")
     assert centre.cdr.outbound_accountcodes == ("callback",)  # a key left out keeps its default
     assert directions(centre)[SURVEY] is Direction.OUTBOUND
@@ -139,9 +141,9 @@ def test_a_bad_centre_file_is_refused_naming_the_key(
 def test_a_missing_centre_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RULES_FILE_ENV, str(tmp_path / "nope.yml"))
     with pytest.raises(TelephonyRulesError, match="cannot be read"):
-        load_rules()
+        load_rules(Settings.from_env().telephony_rules)
     monkeypatch.setenv(RULES_FILE_ENV, "")
-    assert load_rules() == TelephonyRules()
+    assert load_rules(Settings.from_env().telephony_rules) == TelephonyRules()
     empty = tmp_path / "empty.yml"
     empty.write_text("# nothing changed\n", encoding="utf-8")
     assert load_rules(empty) == TelephonyRules()

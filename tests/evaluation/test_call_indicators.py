@@ -12,7 +12,7 @@ from db.call_tables import CallRow
 from db.engine import SessionFactory
 from evaluation.calls import call_summary, daily_connection_rates, worst_window
 from models.evaluation import Period
-from rules.calendar import SHANGHAI
+from models.timestamps import BEIJING as SHANGHAI
 
 # (Beijing day of November 2026, hour, minute, answered, seconds waited)
 CALLS = [

@@ -13,10 +13,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from activities.store import seed_demo
-from api.tokens import add_user, issue_token
 from cli.calls import calls_app
 from db.engine import SessionFactory, make_engine, session_factory
+from db.seed import seed_demo
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.api.http import offline_http
 from tests.evaluation.calls_fixture import SAMPLES, add_case, sample, stored
 

@@ -18,6 +18,7 @@ from evaluation.facts import fold
 from migrations.runner import downgrade, upgrade
 from tests.databases import NO_POSTGRES, drop_everything, postgres_schema_url
 from tests.evaluation.case_fixtures import RENDERER, CaseBuilder, at, november
+from workers.composition import transition_hooks
 
 FLAGS = ("callback_required", "sign_off_overdue", "handling_overdue")
 
@@ -114,7 +115,7 @@ def test_a_repeated_record_changes_nothing(session_factory):
     before = stored_facts(session_factory)
 
     outcomes = [
-        record_transition(session_factory, record, RENDERER)
+        record_transition(session_factory, record, RENDERER, hooks=transition_hooks())
         for built in cases.values()
         for record in built.records
     ]

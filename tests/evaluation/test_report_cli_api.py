@@ -18,16 +18,17 @@ from openpyxl import load_workbook
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from activities.store import seed_demo
-from api.tokens import add_user, issue_token
 from cli.report import report_command, today_command
 from db.call_tables import CallRow
 from db.engine import SessionFactory
 from db.evaluation_tables import CaseFactsRow
+from db.seed import seed_demo
 from db.tables import CaseRow
 from evaluation.exports import XLSX_MEDIA_TYPE
 from evaluation.report import build_report
 from models.evaluation import Dimension, EvaluationReport, Period
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.api.http import offline_http
 from tests.evaluation.test_report import (
     assert_csv_carries,

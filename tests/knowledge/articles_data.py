@@ -9,9 +9,9 @@ from typing import Any
 
 from db.engine import SessionFactory
 from db.tables import DepartmentRow
+from knowledge.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 from models.enums import MaterialType, Situation
 from models.knowledge import ArticleFields
-from services.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 
 DEPARTMENT = "gy-civil-affairs"
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from activities.store import seed_demo
 from db.engine import SessionFactory, make_engine, session_factory
 from db.knowledge_tables import ArticleRow
+from db.seed import seed_demo
 from db.tables import DepartmentRow
 from knowledge.articles import copy_fields
 from knowledge.index import index_articles

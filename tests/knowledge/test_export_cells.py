@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from activities.store import seed_demo
 from db.engine import SessionFactory
+from db.seed import seed_demo
 from knowledge.transfer import ArticleExport
 from knowledge.transfer_files import TransferFormat
 from models.cells import TRIGGERS, guard_cell, unguard_cell

@@ -10,14 +10,13 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from api import permissions
 from api.app import create_app
-from api.auth import Role
 from api.context import ApiContext
-from api.permissions import Action
 from api.routes import knowledge_search
 from db.engine import SessionFactory, make_engine, session_factory
 from migrations.runner import upgrade
+from rules import permissions
+from rules.permissions import Action, Role
 from tests.api.http import Api
 from tests.knowledge.kb_fixture import load_articles
 

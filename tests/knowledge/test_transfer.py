@@ -17,19 +17,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from activities.store import seed_demo
 from db.engine import SessionFactory, make_engine
 from db.engine import session_factory as make_sessions
 from db.knowledge_tables import ArticleRow, ArticleVersionRow
+from db.seed import seed_demo
 from knowledge import transfer, transfer_checks
 from knowledge.articles import submit_article
+from knowledge.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 from knowledge.search import SearchQuery, search
 from knowledge.transfer import ArticleExport, ImportReport, import_articles
 from knowledge.transfer_files import COLUMNS, MAX_BATCH, TransferFormat, parse
 from migrations.runner import upgrade
 from models.enums import ArticleStatus, MaterialType, Situation, VersionState
 from models.knowledge import ArticleFields
-from services.phrases import PhraseEdit, PhraseUnchangedError, set_phrase
 
 FIXTURES = Path(__file__).parent / "transfer_fixtures"
 CSV, JSON = TransferFormat.CSV, TransferFormat.JSON

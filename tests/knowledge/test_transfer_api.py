@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from activities.store import seed_demo
 from api.routes import knowledge_transfer
-from api.tokens import add_user, issue_token
 from db.engine import SessionFactory
+from db.seed import seed_demo
 from knowledge.transfer_files import COLUMNS, MAX_BATCH
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.api.http import offline_http
 from tests.knowledge.test_transfer import article, count_articles, csv_file, fixture, json_file
 

@@ -12,10 +12,10 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from activities.store import seed_demo
 from cli.knowledge_transfer import register
 from db.engine import SessionFactory, make_engine
 from db.engine import session_factory as make_sessions
+from db.seed import seed_demo
 from tests.cli.runner import run_cli
 from tests.knowledge.test_transfer import (
     FIXTURES,

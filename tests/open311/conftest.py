@@ -17,12 +17,13 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import problems
-from api.auth import Role
 from api.context import ApiContext
 from api.open311 import router
 from api.routes import publication
-from api.tokens import add_user, issue_token
 from db.engine import SessionFactory, make_engine, session_factory
+from rules.permissions import Role
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.conftest import TASK_QUEUE
 
 _users = itertools.count(1)

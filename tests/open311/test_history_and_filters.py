@@ -8,8 +8,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from api.open311.formats import BEIJING
 from models.commands import Dispatch, Withdraw
+from models.timestamps import BEIJING
 from services.cases import act
 from tests.open311.support import (
     BASE,

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from api.open311 import queries
-from api.open311.formats import BEIJING
 from db.engine import SessionFactory
 from db.tables import CaseRow, TransitionRow
 from models.commands import MergeCase
 from models.enums import Channel
+from models.timestamps import BEIJING
 from rules.publication import PublicationFacts, publishable
 from services.cases import IntakeRequest, act, open_case
 from services.publication import mark_public

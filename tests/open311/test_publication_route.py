@@ -10,11 +10,12 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth import Role
-from api.tokens import add_user, issue_token
 from db.engine import SessionFactory
+from rules.permissions import Role
 from services.cases import IntakeRequest, open_case
+from services.principals import add_user
 from services.publication import get_public
+from services.tokens import issue_token
 from tests.cli.runner import run_cli
 from tests.conftest import TASK_QUEUE
 from tests.open311.conftest import new_key

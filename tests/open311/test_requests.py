@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import Client
 
-from api.auth import Role
 from db.engine import SessionFactory
 from db.tables import CaseRow
 from models.intake import ToDispatch
+from rules.permissions import Role
 from services.cases import show
 from tests.open311.conftest import new_key
 from tests.open311.support import (

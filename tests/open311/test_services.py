@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from activities.store import DEMO_CATALOGUE
 from api.open311.mapping import service_code
+from db.seed import DEMO_CATALOGUE
 from tests.open311.support import (
     ATTRIBUTE_FIELDS,
     BASE,

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.store import seed_demo
-from api.tokens import add_user, issue_token
+from cli.devstack import DevStackConfig
 from db.engine import SessionFactory, is_sqlite, make_engine, session_factory
+from db.seed import seed_demo
 from migrations.runner import upgrade
+from services.principals import add_user
+from services.tokens import issue_token
 from tests.databases import postgres_schema_url
 from tests.reliability.processes import (
     HOST,
@@ -29,7 +31,6 @@ from tests.reliability.processes import (
     wait_for_api,
     worker_service,
 )
-from workers.devstack import DevStackConfig
 
 NEEDS_POSTGRES = "the drills need PostgreSQL: set DATABASE_URL (e.g. postgresql://…/test)"
 

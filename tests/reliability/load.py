@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 from db.engine import SessionFactory
 from models.commands import Dispatch, Reply, SignOff
 from models.enums import CaseType, ReplyResult
+from models.errors import CaseActionError
 from models.intake import Caller, Location, ToDispatch
 from services import cases as case_service
 from workflows.case import CaseWorkflow
@@ -130,7 +131,7 @@ class Load:
                     result = await call()
                 self.steps_done[kind] += 1
                 return result
-            except case_service.CaseActionError as err:
+            except CaseActionError as err:
                 if isinstance(err.__cause__, WorkflowUpdateFailedError):
                     raise Refused(f"{kind}: {err}") from err
                 self._failed(kind, err, loop.time() > give_up)

@@ -1,7 +1,7 @@
 """The drills' own processes: a Temporal dev server on a file, the worker, the API.
 
 Each is a real separate process on 127.0.0.1 and free ports, started from the project's own
-command lines (`workers.devstack.server_command`, `hotline worker`, `python -m api`), so a drill
+command lines (`cli.devstack.server_command`, `hotline worker`, `python -m api`), so a drill
 can kill, stop and restart it. Every process is stopped by `stop()` (SIGTERM, then SIGKILL).
 """
 
@@ -21,15 +21,15 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from connection.client import data_converter
-from tests.conftest import ROOT
-from workers.devstack import (
+from cli.devstack import (
     DevStackConfig,
     TemporalServer,
     server_command,
     temporal_binary,
     wait_for_port,
 )
+from connection.client import data_converter
+from tests.conftest import ROOT
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 20.0

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from db.engine import make_engine, session_factory
 from models.commands import SignOff
+from models.errors import CaseActionError
 from services import cases as case_service
 from tests.reliability.checks import missing_notices, verify, workflow_states
 from tests.reliability.conftest import requires_postgres
@@ -59,7 +60,7 @@ async def test_restarted_server_loses_and_doubles_nothing(
                 await case_service.act(
                     client, probe.case_no, CaseWorkflow.sign_off, sign, request_id="probe-sign"
                 )
-        except (RPCError, case_service.CaseActionError) as err:
+        except (RPCError, CaseActionError) as err:
             refusal = err
         dev_server.start()
         view = await case_service.act(

@@ -13,7 +13,8 @@ from temporalio.converter import DataConverter
 from connection.client import data_converter
 from models.intake import CaseIntake
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
-from security.keys import KEYS_FILE_ENV, KeyRing, generate, init, read_key_ring, rotate
+from security.keys import KeyRing, generate, init, read_key_ring, rotate
+from settings.environment import KEYS_FILE_ENV
 from tests.workflows.cases import intake
 
 PHONE = "13800001234"

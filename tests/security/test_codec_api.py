@@ -13,10 +13,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.access_log import access_entries
-from api.routes.codec import CORS_ORIGINS_ENV
 from connection.client import data_converter
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec
+from services.access_log import access_entries
+from settings.environment import CORS_ORIGINS_ENV
 from tests.api.http import Api
 from tests.workflows.cases import intake
 
@@ -218,8 +218,13 @@ async def test_the_allowed_origins_come_from_the_environment(
 
 
 def test_decoding_payloads_is_granted_to_supervisors_and_auditors_only() -> None:
-    from api.auth import Role
-    from api.permissions import READ_ONLY_ACTIONS, Action, allowed, permission_table_markdown
+    from rules.permissions import (
+        READ_ONLY_ACTIONS,
+        Action,
+        Role,
+        allowed,
+        permission_table_markdown,
+    )
 
     granted = {role for role in Role if allowed(role, Action.DECODE_PAYLOADS)}
     # Decoded payloads hold personal data, which administrators may not read.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.devstack import DevStackConfig, codec_endpoint, server_command, server_flags
+from cli.devstack import DevStackConfig, codec_endpoint, server_command, server_flags
 
 
 def test_the_dev_server_uses_the_api_codec_endpoint(dev_config: DevStackConfig) -> None:

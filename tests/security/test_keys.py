@@ -13,7 +13,6 @@ import pytest
 from security.keys import (
     DEFAULT_KEYS_FILE,
     KEY_BYTES,
-    KEYS_FILE_ENV,
     KeyRing,
     KeyRingError,
     UnknownKeyError,
@@ -22,6 +21,7 @@ from security.keys import (
     read_key_ring,
     rotate,
 )
+from settings.environment import KEYS_FILE_ENV, Settings
 
 KEY_ID = re.compile(r"^k-\d{8}-[0-9a-f]{4}$")
 
@@ -79,7 +79,7 @@ def test_the_configured_file_must_exist(tmp_path, monkeypatch):
     missing = tmp_path / "missing.json"
     monkeypatch.setenv(KEYS_FILE_ENV, str(missing))
     with pytest.raises(KeyRingError) as caught:
-        load_key_ring()
+        load_key_ring(Settings.from_env().codec_keys_file)
     assert str(missing) in str(caught.value)
     assert "hotline keys init" in str(caught.value)
     assert not missing.exists()
@@ -99,7 +99,7 @@ def test_the_environment_names_the_ring(tmp_path, monkeypatch):
     path = tmp_path / "keys.json"
     ring = init(path)
     monkeypatch.setenv(KEYS_FILE_ENV, str(path))
-    assert load_key_ring() == ring
+    assert load_key_ring(Settings.from_env().codec_keys_file) == ring
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from security.keys import KEYS_FILE_ENV, read_key_ring
+from security.keys import read_key_ring
+from settings.environment import KEYS_FILE_ENV
 from tests.cli.runner import run_cli
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from models.timestamps import BEIJING as SHANGHAI
 from rules.calendar import (
     END_OF_DAY,
-    SHANGHAI,
     CalendarDataError,
     CalendarResult,
     WorkingCalendar,
@@ -24,6 +24,7 @@ from rules.calendar import (
     default_calendar,
     load_schedule_file,
 )
+from settings.environment import Settings
 
 WARN_2027 = "calendar: no official schedule for 2027; Monday-Friday used"
 SAMPLE = Path(__file__).resolve().parents[2] / "rules" / "holidays" / "example-year.yml.sample"
@@ -254,7 +255,7 @@ def test_data_file_via_extra_dir(tmp_path: Path) -> None:
 def test_data_file_via_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "2027.yml", DATA_2027)
     monkeypatch.setenv("HOTLINE_HOLIDAYS_DIR", str(tmp_path))
-    check_2027_follows_file(WorkingCalendar.load())
+    check_2027_follows_file(WorkingCalendar.load(Settings.from_env().holidays_dir))
 
 
 def test_load_without_extra_dir_keeps_2027_fallback() -> None:
@@ -347,7 +348,7 @@ def test_missing_extra_dir_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         WorkingCalendar.load(extra_dir=missing)
     monkeypatch.setenv("HOTLINE_HOLIDAYS_DIR", str(missing))
     with pytest.raises(CalendarDataError, match="nope"):
-        WorkingCalendar.load()
+        WorkingCalendar.load(Settings.from_env().holidays_dir)
 
 
 def test_non_yml_files_are_ignored(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy.exc import OperationalError
 
 from activities.calendar_source import CalendarSource
-from rules.calendar import SHANGHAI, WorkingCalendar, YearSchedule
+from models.timestamps import BEIJING as SHANGHAI
+from rules.calendar import WorkingCalendar, YearSchedule
 
 SPRING_2027 = YearSchedule(
     2027, holidays=frozenset({date(2027, 2, 8), date(2027, 2, 9)}), workdays=frozenset()

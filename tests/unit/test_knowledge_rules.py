@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from models.timestamps import BEIJING as SHANGHAI
 from rules import knowledge
-from rules.calendar import SHANGHAI, WorkingCalendar, YearSchedule, default_calendar
+from rules.calendar import WorkingCalendar, YearSchedule, default_calendar
 from rules.knowledge import is_expired, is_stale, review_times, sweep_date
 
 

@@ -18,7 +18,7 @@ from models.intake import Caller, CaseIntake, Location, ToDispatch
 from models.state import CaseState
 from tests.conftest import TASK_QUEUE, next_case_no
 from workflows.case import CaseWorkflow, workflow_id
-from workflows.case_views import initial_search_attributes
+from workflows.case.views import initial_search_attributes
 
 CaseHandle = WorkflowHandle[CaseWorkflow, Any]
 REPLY = Reply(

@@ -26,13 +26,14 @@ from knowledge.articles import (
     get_article,
     submit_article,
 )
-from knowledge.review import decide_review, review_handle, start_review, submit_for_review
-from models.enums import ArticleStatus, MaterialType, VersionState
-from models.knowledge import ArticleFields, Decision
-from rules.calendar import END_OF_DAY, SHANGHAI, default_calendar
-from rules.knowledge import CENTRE, review_times
+from models.enums import CENTRE, ArticleStatus, MaterialType, VersionState
+from models.knowledge import ArticleFields, Decision, ReviewStatus
+from models.timestamps import BEIJING as SHANGHAI
+from rules.calendar import END_OF_DAY, default_calendar
+from rules.knowledge import review_times
+from services.knowledge_review import decide_review, review_handle, start_review, submit_for_review
 from tests.conftest import TASK_QUEUE
-from workflows.article_review import ArticleReviewWorkflow, ReviewStatus
+from workflows.article_review import ArticleReviewWorkflow
 
 ReviewHandle = WorkflowHandle[ArticleReviewWorkflow, Any]
 TOLERANCE = timedelta(minutes=1)

@@ -10,10 +10,10 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cli.devstack import temporal_binary
 from models.commands import Escalate
 from models.enums import CaseStatus, Urgency
 from tests.workflows.cases import advance_to, intake, start, until
-from workers.devstack import temporal_binary
 from workflows.case import CaseWorkflow, workflow_id
 
 

@@ -20,15 +20,15 @@ from temporalio.client import (
 from db.engine import SessionFactory, make_engine, session_factory
 from db.knowledge_tables import ArticleFlagRow, ArticleReminderRow
 from knowledge.articles import decide, get_article, submit_article
-from knowledge.review import decide_review, review_handle
 from knowledge.sweep import expiry_event_key, stale_event_key
 from models.enums import ArticleStatus, FlagReason, VersionState
-from models.knowledge import Decision
-from rules.calendar import SHANGHAI
+from models.knowledge import Decision, SweepRequest, SweepResult
+from models.timestamps import BEIJING as SHANGHAI
+from services.knowledge_review import decide_review, review_handle
 from tests.conftest import TASK_QUEUE
 from tests.workflows.test_article_review import article_fields, new_department
 from workers.schedules import KNOWLEDGE_SWEEP_SCHEDULE, ensure_knowledge_sweep
-from workflows.knowledge_sweep import KnowledgeSweepWorkflow, SweepRequest, SweepResult
+from workflows.knowledge_sweep import KnowledgeSweepWorkflow
 
 STALE = date(2026, 1, 31)  # review-by dates long past
 FRESH = date(2099, 12, 31)

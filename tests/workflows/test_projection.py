@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import seed_demo
 from db.engine import make_engine, session_factory
+from db.seed import seed_demo
 from db.tables import CaseRow, NotificationRow, TransitionRow
 from migrations.runner import upgrade
 from tests.workflows.cases import drive_to_closure, intake, start
