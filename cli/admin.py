@@ -3,6 +3,8 @@
 hotline user add ID --name N --role R [--department D]   create an active user
 hotline user list [--json]                              every user
 hotline user deactivate ID                              the user's tokens stop working
+hotline user set-password ID [--by U] [--password-stdin]
+                                                        the console password (one-time if generated)
 hotline token issue USER_ID                             a new token, printed once
 hotline token revoke TOKEN_ID                           the token stops working
 hotline token list [--user U] [--json]                  tokens without their secrets
@@ -15,6 +17,7 @@ database cannot be used.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 
+from cli.actors import check_actor
 from cli.options import AsJson, DatabaseUrl
 from cli.output import NONE, local_time
 from cli.runtime import EXIT_USAGE, cli_errors, fail
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
     from db.engine import SessionFactory
 
 user_app = typer.Typer(
-    help="Users of the HTTP API: one role each, and a department for the department role.",
+    help="Users of the HTTP API and the console: one role each, and a department for the "
+    "department role.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -143,6 +148,54 @@ def user_deactivate(
     with admin_errors(resolved):
         changed = deactivate_user(sessions_for(resolved), user_id)
     typer.echo(f"user {user_id} deactivated" if changed else f"user {user_id} already inactive")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    user_id: Annotated[str, typer.Argument(metavar="ID", help="user id")],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="who sets it (user id), kept with the password", callback=check_actor
+        ),
+    ] = "cli",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="read the password from stdin (at least 10 characters) instead of generating "
+            "a one-time password",
+        ),
+    ] = False,
+    url: DatabaseUrl = None,
+) -> None:
+    """Set a user's console password, or generate a one-time password and print it once.
+
+    Without `--password-stdin` the generated password alone goes to stdout (for a script to
+    capture) and the notes to stderr; the user must change it at the next sign-in. Setting a
+    password unlocks the user and ends their console sessions.
+    """
+    from datetime import UTC, datetime
+
+    from services.console_auth import PasswordRefused, UnknownUserError, set_password
+
+    password = sys.stdin.read().rstrip("\r\n") if password_stdin else None
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        try:
+            chosen = set_password(
+                sessions_for(resolved), user_id, password, by=by, now=datetime.now(UTC)
+            )
+        except (UnknownUserError, PasswordRefused) as err:
+            raise fail(str(err), EXIT_USAGE) from None
+    if password is not None:
+        typer.echo(f"console password of user {user_id} set")
+        return
+    typer.echo(f"one-time console password of user {user_id} set", err=True)
+    typer.echo(
+        "warning: it is shown only once; the user must change it at the next sign-in", err=True
+    )
+    typer.echo(chosen)
 
 
 # ---- tokens -------------------------------------------------------------------------------------

