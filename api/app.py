@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from api import problems
 from api.body_limits import BodyLimitMiddleware
+from api.console.mount import install as install_console
 from api.context import ApiContext
 from api.open311.router import router as open311_router
 from api.routes import (
@@ -88,6 +89,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(publication.router)
     app.include_router(open311_router)
     app.include_router(codec.router)
+    install_console(app)  # the web console at /: its pages use paths no API route uses
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: sees what no handler knew
     app.add_middleware(BodyLimitMiddleware)  # inside the CORS middleware: its 413 gets CORS
     app.add_middleware(codec.CodecCorsMiddleware)
