@@ -34,8 +34,7 @@ from sqlalchemy import case, delete, select, update
 from db.engine import SessionFactory
 from db.tables import ConsoleSessionRow, DepartmentRow, UserRow
 from models.errors import NotFoundError, RefusedError
-from rules.permissions import Role
-from services.principals import UserInfo, may_act
+from services.principals import UserInfo, may_act, user_info
 
 SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_FAILED_SIGN_INS = 5
@@ -287,7 +286,7 @@ def _open_session(
                 expires_at=expires_at,
             )
         )
-    return ConsoleSession(token, csrf_token, _info(user), expires_at, user.must_change_password)
+    return ConsoleSession(token, csrf_token, user_info(user), expires_at, user.must_change_password)
 
 
 def session_for(sessions: SessionFactory, token: str, *, now: datetime) -> ConsoleSession | None:
@@ -322,7 +321,7 @@ def session_for(sessions: SessionFactory, token: str, *, now: datetime) -> Conso
             )
             session.commit()
         return ConsoleSession(
-            token, row.csrf_token, _info(user), expires_at, user.must_change_password
+            token, row.csrf_token, user_info(user), expires_at, user.must_change_password
         )
 
 
@@ -339,17 +338,6 @@ def check_csrf(session: ConsoleSession, submitted: str | None) -> bool:
     if not submitted:
         return False
     return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
-
-
-def _info(user: UserRow) -> UserInfo:
-    return UserInfo(
-        id=user.id,
-        name=user.name,
-        role=Role(user.role),
-        department=user.department,
-        active=user.active,
-        created_at=user.created_at,
-    )
 
 
 def _digest(token: str) -> str:

@@ -62,7 +62,7 @@ def acting_user(sessions: SessionFactory, user_id: str) -> UserInfo | None:
             raise ValueError(
                 f"user {user_id!r} belongs to deactivated department {user.department!r}"
             )
-        return _user_info(user)
+        return user_info(user)
 
 
 def add_user(
@@ -110,19 +110,19 @@ def add_user(
             session.add(row)
     except IntegrityError:  # a concurrent add of the same id
         raise ValueError(f"user {user_id!r} already exists") from None
-    return _user_info(row)
+    return user_info(row)
 
 
 def get_user(sessions: SessionFactory, user_id: str) -> UserInfo | None:
     with sessions() as session:
         row = session.get(UserRow, user_id)
-        return None if row is None else _user_info(row)
+        return None if row is None else user_info(row)
 
 
 def list_users(sessions: SessionFactory) -> list[UserInfo]:
     """Every user, active or not, by id."""
     with sessions() as session:
-        return [_user_info(row) for row in session.scalars(select(UserRow).order_by(UserRow.id))]
+        return [user_info(row) for row in session.scalars(select(UserRow).order_by(UserRow.id))]
 
 
 def deactivate_user(sessions: SessionFactory, user_id: str) -> bool:
@@ -137,7 +137,8 @@ def deactivate_user(sessions: SessionFactory, user_id: str) -> bool:
     return was_active
 
 
-def _user_info(row: UserRow) -> UserInfo:
+def user_info(row: UserRow) -> UserInfo:
+    """The user as services hand it out (no password state)."""
     return UserInfo(
         id=row.id,
         name=row.name,

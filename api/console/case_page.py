@@ -24,16 +24,14 @@ from api.console.render import page
 from api.console.web import PageForbidden, PageNotFound, posted, require, signed_in
 from api.context import ApiContext, get_context
 from api.open311.queries import department_names
-from api.routes.cases import reader_audience
 from models.commands import EscalationRequest
 from models.errors import CaseActionError, CaseNotFoundError
 from models.intake import CASE_NO_PATTERN
 from models.timestamps import BEIJING
-from rules.disclosure import Audience, disclose_case, disclosure
 from rules.permissions import Action, acts_as_itself, allowed
 from services import cases as case_service
-from services.access_log import record_access
 from services.case_access import may_see
+from services.case_reading import read_case
 from services.cases import ForbiddenWordingError
 from services.console_auth import ConsoleSession
 from services.steps import STEPS, perform
@@ -72,20 +70,10 @@ async def case_page(
     except CaseNotFoundError as err:
         raise PageNotFound from err
     principal = session.user.principal
-    audience = reader_audience(principal)
-    seen = disclosure(audience, confidential=state.intake.caller.confidential)
-    shown = disclose_case(state, audience)
-    if audience is not Audience.NONE:
-        await run_in_threadpool(
-            record_access,
-            context.sessions,
-            principal,
-            case_no,
-            seen.personal_fields,
-            PURPOSE,
-            "view",
-            seen.masked,
-        )
+    reading = await run_in_threadpool(
+        read_case, context.sessions, principal, case_no, state, PURPOSE
+    )
+    shown = reading.state
     forms = step_forms(shown, principal)
     departments: dict[str, str] = {}
     suggested = None
@@ -101,8 +89,8 @@ async def case_page(
         status,
         case_no=case_no,
         state=shown,
-        masked=seen.masked,
-        caller_hidden=audience is Audience.NONE,
+        masked=reading.caller_masked,
+        caller_hidden=not reading.personal_data_included,
         forms=forms,
         departments=departments,
         suggested=suggested,

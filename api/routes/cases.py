@@ -32,17 +32,14 @@ from models.state import CaseState, CaseView
 from models.text import PRINTABLE, check_text
 from models.timestamps import QueryDateTime
 from rules.disclosure import (
-    Audience,
-    audience_for,
-    disclose_case,
-    disclosure,
     may_see_retrieval_code,
 )
-from rules.permissions import Action, Principal, allowed
+from rules.permissions import Action, Principal
 from services import case_list
 from services import cases as case_service
 from services.access_log import record_access
 from services.case_list import CaseFilter, CasePage, CursorError
+from services.case_reading import read_case
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -187,29 +184,13 @@ async def show_case(
         state = await case_service.show(context.client, case_no)
     except CaseActionError as err:
         raise await refused(context, case_no, err) from err
-    audience = reader_audience(principal)
-    seen = disclosure(audience, confidential=state.intake.caller.confidential)
-    state = disclose_case(state, audience)
-    include = audience is not Audience.NONE
-    if include:
-        await run_in_threadpool(
-            record_access,
-            context.sessions,
-            principal,
-            case_no,
-            seen.personal_fields,
-            access_purpose(purpose),
-            "view",
-            seen.masked,
-        )
-    return CaseDetail(state=state, caller_masked=seen.masked, personal_data_included=include)
-
-
-def reader_audience(principal: Principal) -> Audience:
-    """The disclosure audience of an API reader (who always gives a purpose, or its default)."""
-    return audience_for(
-        principal.role.value,
-        reads_personal_data=allowed(principal.role, Action.READ_PERSONAL_DATA),
+    reading = await run_in_threadpool(
+        read_case, context.sessions, principal, case_no, state, access_purpose(purpose)
+    )
+    return CaseDetail(
+        state=reading.state,
+        caller_masked=reading.caller_masked,
+        personal_data_included=reading.personal_data_included,
     )
 
 

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.enums import Step
 from tests.console.flows import open_case, take_call
 from tests.console.people import person, screenshot, sign_in
-from tests.workflows.cases import advance_to
+from tests.workflows.cases import CaseHandle, advance_to
 from workflows.case import CaseWorkflow, workflow_id
 
 WAIT_SECONDS = 20
@@ -39,7 +39,7 @@ async def test_a_supervisor_escalates_an_overdue_case(
     ctx_op, op = await sign_in(browser, console_url, operator)
     case_no = await take_call(op, title="超期未签收的投诉", lead="gy-market")
 
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_no))
+    handle: CaseHandle = env.client.get_workflow_handle(workflow_id(case_no))
     state = await handle.query(CaseWorkflow.state)
     sign_off = next(c for c in state.clocks if c.deadline.step is Step.SIGN_OFF)
     await advance_to(env, handle, sign_off.deadline.due)
