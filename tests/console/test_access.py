@@ -39,6 +39,20 @@ async def test_another_departments_case_is_the_404_of_no_case(
     assert step.status == 403  # a wrong CSRF token is refused before anything else
     await page.goto("/inbox")
     await expect(page.get_by_role("link", name=case_no)).to_have_count(0)
+    csrf = await page.locator("input[name=csrf]").first.get_attribute("value")
+    assert csrf
+    signed = await page.request.post(
+        f"/case/{case_no}/steps/sign-off", form={"csrf": csrf}, max_redirects=0
+    )
+    assert signed.status == 404  # with its token: the same answer as for no case
+    fragment = await page.request.get("/fragments/inbox")
+    assert fragment.ok and case_no not in await fragment.text()
+    found = await page.request.get("/search", params={"q": "不属于水务局的案件"})
+    assert found.ok and case_no not in await found.text()
+    on_their_side = await op.request.get("/search", params={"q": "不属于水务局的案件"})
+    assert case_no in await on_their_side.text()  # the search itself finds it for the centre
+    await op.goto(f"/case/{case_no}")
+    await expect(op.get_by_text("待签收").first).to_be_visible()  # still unsigned
     for context in (ctx_op, ctx):
         await context.close()
 
