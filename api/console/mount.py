@@ -14,7 +14,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import auth_pages, case_page, intake, lists, password_page
+from api.console import (
+    admin_pages,
+    audit_pages,
+    auth_pages,
+    case_page,
+    intake,
+    lists,
+    password_page,
+    supervision_pages,
+)
 from api.console.render import html
 from api.console.web import COOKIE, CsrfRefused, PageForbidden, PageNotFound, SignInRequired
 
@@ -51,6 +60,9 @@ def install(app: FastAPI) -> None:
     app.include_router(intake.router)
     app.include_router(case_page.router)
     app.include_router(password_page.router)
+    app.include_router(supervision_pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

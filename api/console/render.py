@@ -44,7 +44,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/inbox", "本单位待办", Action.SIGN_OFF),
     NavItem("/callbacks", "回访", Action.RECORD_CALLBACK),
     NavItem("/board", "督办看板", Action.ESCALATE),
+    NavItem("/today", "今日运行", Action.READ_EVALUATION),
     NavItem("/search", "案件查询", Action.LIST_CASES),
+    NavItem("/audit", "审计", Action.READ_ACCESS_LOG),
+    NavItem("/knowledge/review", "知识库审核", Action.REVIEW_ARTICLE),
+    NavItem("/admin", "系统管理", Action.MANAGE_USERS),
 )
 
 

@@ -1,0 +1,2 @@
+// The console: keyboard shortcuts. Pages work without it.
+"use strict";
