@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, func, or_, select, update
+from sqlalchemy import Executable, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from db.tables import (
     NotificationRow,
     TransitionRow,
 )
+from models.actions import Action
 from models.errors import CaseNotFoundError, ConflictError
 from models.records import Notification, Route, RouteRequest, Transition, TransitionRecord
 from models.timestamps import BEIJING
@@ -93,7 +94,9 @@ def record_transition(
     content = canonical(transition_content(transition_values))
     with session_factory.begin() as session:
         statements = _statements(session.get_bind().dialect.name)
-        projection = session.execute(statements.projection, record.projection.model_dump())
+        projection = session.execute(
+            statements.projection, record.projection.model_dump() | _warning(record.transition)
+        )
         projection_updated = projection.first() is not None
         prev_hash = GENESIS
         if seq > 1:
@@ -215,15 +218,21 @@ class _TransitionStatements:
 @functools.cache
 def _statements(dialect: str) -> _TransitionStatements:
     projection = dialect_insert(dialect, CaseRow)
-    kept = {"case_no", "archived_at"}
+    kept = {"case_no", "archived_at", "warn_at"}
+    excluded = projection.excluded
+    same_deadline = excluded.next_deadline.is_not_distinct_from(CaseRow.next_deadline)
+    warn_at = case(
+        (same_deadline, func.coalesce(excluded.warn_at, CaseRow.warn_at)), else_=excluded.warn_at
+    )
     projection = projection.on_conflict_do_update(
         index_elements=["case_no"],
         set_={
-            column.name: projection.excluded[column.name]
+            column.name: excluded[column.name]
             for column in CaseRow.__table__.columns
             if column.name not in kept
-        },
-        where=CaseRow.version < projection.excluded.version,
+        }
+        | {"warn_at": warn_at},
+        where=CaseRow.version < excluded.version,
     )
     log = TransitionRow.__table__
     return _TransitionStatements(
@@ -239,6 +248,15 @@ def _statements(dialect: str) -> _TransitionStatements:
         .on_conflict_do_nothing(index_elements=["case_no", "event_key"])
         .returning(NotificationRow.id),
     )
+
+
+def _warning(transition: Transition) -> dict[str, Any]:
+    """The projection's `warn_at`: the moment of a clock's warning milestone, which the workflow
+    records (`Action.DEADLINE_WARNING`) when the escalation ladder's warning time of the clock
+    falls; every other transition writes none, so the stored moment stays while the case's next
+    deadline stays and is cleared when it moves (`_statements`)."""
+    warned = transition.action == Action.DEADLINE_WARNING
+    return {"warn_at": transition.at if warned else None}
 
 
 def _outbox_row(n: Notification, renderer: NotificationRenderer, now: datetime) -> dict[str, Any]:

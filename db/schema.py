@@ -9,8 +9,22 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from db import call_tables, evaluation_tables, knowledge_tables, search_tables, tables
+from db import (
+    call_tables,
+    console_list_tables,
+    evaluation_tables,
+    knowledge_tables,
+    search_tables,
+    tables,
+)
 
-TABLE_MODULES = (tables, call_tables, evaluation_tables, knowledge_tables, search_tables)
+TABLE_MODULES = (
+    tables,
+    call_tables,
+    evaluation_tables,
+    knowledge_tables,
+    search_tables,
+    console_list_tables,
+)
 
 metadata: MetaData = tables.Base.metadata

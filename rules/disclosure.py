@@ -81,6 +81,7 @@ LISTED_FIELDS: frozenset[str] = frozenset(
         "escalation_level",
         "overdue",
         "next_deadline",
+        "warn_at",
         "received_at",
     }
 )
