@@ -3,8 +3,11 @@
 The page reads the case from its workflow (`services.cases.show`) and shows it as the reader's
 audience may see it (`rules.disclosure`), logging the personal data shown (`services.access_log`)
 exactly as `GET /cases/{no}` does. A case a department does not hold is the same 404 page as a
-case that does not exist. A step runs through the step table (`services.steps.perform`); a
-refused step re-draws the page with the refusal, and the case stays as it was.
+case that does not exist. The page offers the forms of every step of the step table the
+reader may take (`api.console.forms`), each review with what it decides on beside it
+(`api.console.case_reviews`), and the clocks and timeline in plain Chinese
+(`api.console.case_timeline`). A step runs through the step table (`services.steps.perform`);
+a refused step re-draws the page with the refusal, and the case stays as it was.
 """
 
 from __future__ import annotations
@@ -12,19 +15,29 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.console.forms import TITLES, step_forms, step_values
+from api.console.case_reviews import reviews
+from api.console.case_timeline import clock_rows, told
+from api.console.forms import (
+    REPEATED_FIELDS,
+    TITLES,
+    form_problems,
+    own_assignment,
+    step_forms,
+    step_values,
+)
 from api.console.intake import suggested_lead
 from api.console.render import page
 from api.console.web import PageForbidden, PageNotFound, posted, require, signed_in
 from api.context import ApiContext, get_context
 from api.open311.queries import department_names
-from models.commands import EscalationRequest
+from models.commands import MAX_EXTENSION_WORKING_DAYS, EscalationRequest
 from models.errors import CaseActionError, CaseNotFoundError
 from models.intake import CASE_NO_PATTERN
 from models.timestamps import BEIJING
@@ -75,10 +88,9 @@ async def case_page(
     )
     shown = reading.state
     forms = step_forms(shown, principal)
-    departments: dict[str, str] = {}
+    departments = await run_in_threadpool(department_names, context.sessions)
     suggested = None
     if any(form.name in ROUTING_STEPS for form in forms):
-        departments = await run_in_threadpool(department_names, context.sessions)
         suggested = await run_in_threadpool(
             suggested_lead, context, state.intake.category, state.intake.location.district
         )
@@ -92,9 +104,15 @@ async def case_page(
         masked=reading.caller_masked,
         caller_hidden=not reading.personal_data_included,
         forms=forms,
+        own=own_assignment(shown, principal),
+        reviews=reviews(shown),
+        max_extension_days=MAX_EXTENSION_WORKING_DAYS,
+        timeline=told(shown, departments),
+        clocks=clock_rows(shown, departments),
         departments=departments,
         suggested=suggested,
         may_escalate=allowed(principal.role, Action.ESCALATE) and shown.status.value != "closed",
+        may_audit=allowed(principal.role, Action.READ_ACCESS_LOG),
         refusal=refusal,
         errors=errors or {},
         failed_step=failed_step,
@@ -103,6 +121,13 @@ async def case_page(
         done=done,
         done_title=TITLES.get(done, "督办" if done == "escalate" else done),
     )
+
+
+async def repeated_fields(request: Request) -> dict[str, list[str]]:
+    """Every value of the form's list fields (a checkbox group posts one value per box)."""
+    body = (await request.body()).decode("utf-8", "replace")
+    found = parse_qs(body, keep_blank_values=False)
+    return {name: found[name] for name in REPEATED_FIELDS if name in found}
 
 
 @router.get("/case/{case_no}")
@@ -129,11 +154,23 @@ async def take_step(
         raise PageNotFound
     require(session, step.permission)
     principal = session.user.principal
-    values = step_values(step, form, principal)
+    values = step_values(step, form, principal, await repeated_fields(request))
     if not acts_as_itself(principal, values.get("department")):
         raise PageForbidden
     context = get_context(request)
     await visible(context, session, case_no)
+    problems = form_problems(step, values)
+    if problems:
+        return await case_page(
+            request,
+            session,
+            case_no,
+            errors=problems,
+            failed_step=name,
+            submitted=form,
+            status=422,
+            refusal="请更正标出的内容。",
+        )
     try:
         command = step.build(values | {"by": principal.user_id})
         await perform(
