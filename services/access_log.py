@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 
 from db.engine import SessionFactory
-from db.tables import AccessLogRow
+from db.tables import AccessLogRow, UtcDateTime
 from rules.permissions import Principal, Role
 
 AccessAction = Literal["view", "export"]
@@ -93,10 +93,12 @@ def access_entries(
     user_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    before: tuple[datetime, int] | None = None,
     limit: int = 100,
 ) -> list[AccessEntry]:
     """Entries newest first, filtered by case, user and time (`since` inclusive, `until`
-    exclusive); at most `limit` of them (1 to 1000).
+    exclusive); at most `limit` of them (1 to 1000). `before`: only entries older than this
+    (at, id), the last entry of the previous page: keyset paging.
 
     ValueError if `since` or `until` is naive: a time without its offset names no instant.
     """
@@ -114,6 +116,11 @@ def access_entries(
         query = query.where(AccessLogRow.at >= since)
     if until is not None:
         query = query.where(AccessLogRow.at < until)
+    if before is not None:
+        query = query.where(
+            tuple_(AccessLogRow.at, AccessLogRow.id)
+            < tuple_(literal(before[0], UtcDateTime()), literal(before[1]))
+        )
     query = query.order_by(AccessLogRow.at.desc(), AccessLogRow.id.desc()).limit(limit)
     with sessions() as session:
         return [

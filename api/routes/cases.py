@@ -27,7 +27,6 @@ from db.tables import CaseRow
 from models.enums import CaseStatus, CaseType, Urgency
 from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN, IntakeRecord
-from models.privacy import PERSONAL_FIELDS
 from models.state import CaseState, CaseView
 from models.text import PRINTABLE, check_text
 from models.timestamps import QueryDateTime
@@ -35,9 +34,8 @@ from rules.disclosure import (
     may_see_retrieval_code,
 )
 from rules.permissions import Action, Principal
-from services import case_list
+from services import case_audit, case_list
 from services import cases as case_service
-from services.access_log import record_access
 from services.case_list import CaseFilter, CasePage, CursorError
 from services.case_reading import read_case
 
@@ -222,18 +220,13 @@ async def export_case(
         state = await case_service.show(context.client, case_no)
     except CaseActionError as err:
         raise await refused(context, case_no, err) from err
-    await run_in_threadpool(
-        record_access,
+    exported = await run_in_threadpool(
+        case_audit.export_case,
         context.sessions,
         principal,
         case_no,
-        list(PERSONAL_FIELDS),
+        state,
         access_purpose(purpose),
-        "export",
-        False,
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.json"'
-    # The complete record, less the citizen's lookup secret (a credential, not a fact).
-    return state.model_copy(
-        update={"intake": state.intake.model_copy(update={"retrieval_code": None})}
-    )
+    return exported
