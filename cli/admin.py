@@ -3,6 +3,8 @@
 hotline user add ID --name N --role R [--department D]   create an active user
 hotline user list [--json]                              every user
 hotline user deactivate ID                              the user's tokens stop working
+hotline user activate ID                                a deactivated user may act again
+hotline user purge-sessions                             delete expired console sessions
 hotline user set-password ID [--by U] [--password-stdin]
                                                         the console password (one-time if generated)
 hotline token issue USER_ID                             a new token, printed once
@@ -148,6 +150,37 @@ def user_deactivate(
     with admin_errors(resolved):
         changed = deactivate_user(sessions_for(resolved), user_id)
     typer.echo(f"user {user_id} deactivated" if changed else f"user {user_id} already inactive")
+
+
+@user_app.command("activate")
+def user_activate(
+    user_id: Annotated[str, typer.Argument(metavar="ID", help="user id")],
+    url: DatabaseUrl = None,
+) -> None:
+    """Reactivate a deactivated user: their tokens that were not revoked work again."""
+    from services.principals import activate_user
+
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        changed = activate_user(sessions_for(resolved), user_id)
+    typer.echo(f"user {user_id} activated" if changed else f"user {user_id} already active")
+
+
+@user_app.command("purge-sessions")
+def user_purge_sessions(url: DatabaseUrl = None) -> None:
+    """Delete every expired console session (each sign-in also deletes a bounded batch) and the
+    released failure counters of unknown user ids. Safe to run from cron at any time."""
+    from datetime import UTC, datetime
+
+    from services.console_auth import purge_expired
+
+    resolved = resolve_url(url)
+    with admin_errors(resolved):
+        purged = purge_expired(sessions_for(resolved), now=datetime.now(UTC))
+    typer.echo(
+        f"{purged.sessions} expired console sessions deleted, "
+        f"{purged.guards} released sign-in counters deleted"
+    )
 
 
 @user_app.command("set-password")

@@ -21,9 +21,9 @@ from knowledge.phrases import (
     PhraseUnchangedError,
     current_phrases,
     phrase_history,
-    set_phrase,
 )
 from models.enums import Situation
+from services.phrase_edits import PhraseWordingRefused, edit_phrase
 from services.phrases import check_wording
 
 phrases_app = typer.Typer(
@@ -66,8 +66,8 @@ def phrases_set(
     with admin_errors(resolved):
         edit = PhraseEdit(situation=situation, key=key, text=text, by=by)
         try:
-            phrase = set_phrase(sessions_for(resolved), edit)
-        except PhraseUnchangedError as err:
+            phrase = edit_phrase(sessions_for(resolved), edit)
+        except (PhraseUnchangedError, PhraseWordingRefused) as err:
             raise fail(f"refused: {err}", EXIT_REFUSED) from None
     typer.echo(f"{phrase.situation.value}/{phrase.key} is now version {phrase.version}")
 

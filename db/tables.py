@@ -160,6 +160,7 @@ class CaseRow(Base):
     overdue: Mapped[bool] = mapped_column(Boolean)
     ever_overdue: Mapped[bool] = mapped_column(Boolean)
     next_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # by the store
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -394,6 +395,21 @@ class ConsoleSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SignInGuardRow(Base):
+    """Failed console sign-ins under a user id that has no user, counted as a user's are.
+
+    Keyed by the sha256 of the id typed, so nothing typed into the user field is stored in
+    clear; `services.console_auth` locks such an id exactly as it locks a user, so the sign-in
+    answers do not tell which ids exist.
+    """
+
+    __tablename__ = "sign_in_guards"
+
+    key_hash: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiTokenRow(Base):

@@ -13,8 +13,14 @@ with a per-session CSRF secret that every console form carries back (`check_csrf
 after `SESSION_IDLE_TIMEOUT` without use (each use moves the expiry on), at sign-out, when the
 user or their department is deactivated, or when the user's password is set again.
 
-Passwords, tokens and hashes are never logged nor returned by any listing. An unknown user
-costs the same argon2 verification as a known one, so timing does not tell who exists.
+Expired sessions are deleted at each sign-in (at most `PURGE_AT_SIGN_IN`, the longest expired
+first) and all at once by `purge_expired` (`hotline user purge-sessions`).
+
+The sign-in answers do not tell which user ids exist: an id without a user has its failures
+counted and locked exactly as a user's (`sign_in_guards`, keyed by the sha256 of the id), and
+every refusal (unknown id, wrong password, lock) costs one argon2 verification.
+
+Passwords, tokens and hashes are never logged nor returned by any listing.
 """
 
 from __future__ import annotations
@@ -25,14 +31,14 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, or_, select, update
 
-from db.engine import SessionFactory
-from db.tables import ConsoleSessionRow, DepartmentRow, UserRow
+from db.engine import SessionFactory, dialect_insert
+from db.tables import ConsoleSessionRow, DepartmentRow, SignInGuardRow, UserRow
 from models.errors import NotFoundError, RefusedError
 from services.principals import UserInfo, may_act, user_info
 
@@ -46,6 +52,8 @@ ONE_TIME_PASSWORD_LENGTH = 16
 ONE_TIME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 """Letters and digits without the ones read alike (0/O/o, 1/l/I)."""
 TOKEN_BYTES = 32
+PURGE_AT_SIGN_IN = 100
+"""Each sign-in deletes at most this many expired sessions (`hotline user purge-sessions` all)."""
 SLIDE_EVERY = timedelta(minutes=1)
 """A session's expiry is written at most this often: a page view is not always a write."""
 
@@ -94,6 +102,14 @@ class UnknownUserError(NotFoundError, LookupError):
 
 class PasswordRefused(RefusedError, ValueError):
     """A password that may not be set (too short or too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What `purge_expired` deleted: expired sessions, released counters of unknown ids."""
+
+    sessions: int
+    guards: int
 
 
 @dataclass(frozen=True)
@@ -219,7 +235,11 @@ def sign_in(
     """A new session for `user_id` if `password` is theirs; SignInRefused otherwise: an unknown
     user, no password set or a wrong one (`bad_credentials`), a lock (`locked`, also on the
     failure that sets it), a deactivated user or department (`inactive`, told only to whoever
-    gave the right password)."""
+    gave the right password).
+
+    An id without a user is counted and locked as a user is (`sign_in_guards`), and every
+    refusal costs one argon2 verification, so neither the answer nor its time tells whether
+    the id exists."""
     with sessions() as session:
         found = session.execute(
             select(UserRow, DepartmentRow.active)
@@ -228,14 +248,17 @@ def sign_in(
         ).one_or_none()
         if found is not None:
             session.expunge(found[0])
-    if found is None or found[0].password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
-        _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])  # the same time as a known user
+    if len(password) > MAX_PASSWORD_LENGTH:
+        _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])  # the same time as any refusal
         raise SignInRefused("bad_credentials")
+    if found is None:
+        _refuse_unknown(sessions, user_id, password, now)
     user, department_active = found
-    assert user.password_hash is not None
     if user.locked_until is not None and user.locked_until > now:
+        _verify(_DUMMY_HASH, password)
         raise SignInRefused("locked")
-    if not _verify(user.password_hash, password):
+    right = _verify(user.password_hash or _DUMMY_HASH, password) and user.password_hash is not None
+    if not right:
         if _count_failure(sessions, user_id, now):
             raise SignInRefused("locked")
         raise SignInRefused("bad_credentials")
@@ -244,23 +267,81 @@ def sign_in(
     return _open_session(sessions, user, password, now)
 
 
+def _failure_values(failures: Any, locked_until: Any, now: datetime) -> dict[str, Any]:
+    """One more failure, as SQL over the stored count and lock: the count goes up, or at
+    `MAX_FAILED_SIGN_INS` back to 0 with a lock of `LOCKOUT` from `now`."""
+    locks = failures + 1 >= MAX_FAILED_SIGN_INS
+    return {
+        "failed": case((locks, 0), else_=failures + 1),
+        "locked_until": case((locks, now + LOCKOUT), else_=locked_until),
+    }
+
+
 def _count_failure(sessions: SessionFactory, user_id: str, now: datetime) -> bool:
     """Count a failed sign-in in one statement; True if it locked the user (count back to 0)."""
-    locks = UserRow.failed_sign_ins + 1 >= MAX_FAILED_SIGN_INS
+    values = _failure_values(UserRow.failed_sign_ins, UserRow.locked_until, now)
     with sessions.begin() as session:
         locked_until = session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)
-            .values(
-                failed_sign_ins=case((locks, 0), else_=UserRow.failed_sign_ins + 1),
-                locked_until=case((locks, now + LOCKOUT), else_=UserRow.locked_until),
-            )
+            .values(failed_sign_ins=values["failed"], locked_until=values["locked_until"])
             .returning(UserRow.locked_until)
         ).scalar_one_or_none()
     locked = locked_until is not None and locked_until > now
     if locked:
         _log.warning("user %s locked out of the console until %s", user_id, locked_until)
     return locked
+
+
+def _refuse_unknown(
+    sessions: SessionFactory, user_id: str, password: str, now: datetime
+) -> NoReturn:
+    """The refusal of an id without a user: counted and locked under the id's sha256 exactly
+    as a user's failures are, after the same argon2 verification."""
+    key = _digest(user_id)
+    with sessions() as session:
+        guard = session.get(SignInGuardRow, key)
+        locked = guard is not None and guard.locked_until is not None and guard.locked_until > now
+    _verify(_DUMMY_HASH, password)
+    if locked:
+        raise SignInRefused("locked")
+    values = _failure_values(SignInGuardRow.failures, SignInGuardRow.locked_until, now)
+    with sessions.begin() as session:
+        insert = dialect_insert(session.get_bind().dialect.name, SignInGuardRow)
+        locked_until = session.execute(
+            insert.values(key_hash=key, failures=1, locked_until=None)
+            .on_conflict_do_update(
+                index_elements=[SignInGuardRow.key_hash],
+                set_={"failures": values["failed"], "locked_until": values["locked_until"]},
+            )
+            .returning(SignInGuardRow.locked_until)
+        ).scalar_one()
+    if locked_until is not None and locked_until > now:
+        _log.warning("an unknown user id locked out of the console until %s", locked_until)
+        raise SignInRefused("locked")
+    raise SignInRefused("bad_credentials")
+
+
+def purge_expired(
+    sessions: SessionFactory, *, now: datetime, limit: int | None = None
+) -> PurgeReport:
+    """Delete expired console sessions (at most `limit`, the longest expired first) and the
+    counters of unknown ids whose lock has passed with no failure since (such a row answers
+    as no row would)."""
+    expired = select(ConsoleSessionRow.token_hash).where(ConsoleSessionRow.expires_at <= now)
+    if limit is not None:
+        expired = expired.order_by(ConsoleSessionRow.expires_at).limit(limit)
+    with sessions.begin() as session:
+        ended = session.execute(
+            delete(ConsoleSessionRow).where(ConsoleSessionRow.token_hash.in_(expired))
+        )
+        released = session.execute(
+            delete(SignInGuardRow).where(
+                SignInGuardRow.failures == 0,
+                or_(SignInGuardRow.locked_until.is_(None), SignInGuardRow.locked_until <= now),
+            )
+        )
+    return PurgeReport(sessions=_count(ended), guards=_count(released))
 
 
 def _open_session(
@@ -275,7 +356,6 @@ def _open_session(
     expires_at = now + SESSION_IDLE_TIMEOUT
     with sessions.begin() as session:
         session.execute(update(UserRow).where(UserRow.id == user.id).values(values))
-        session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
         session.add(
             ConsoleSessionRow(
                 token_hash=_digest(token),
@@ -286,6 +366,7 @@ def _open_session(
                 expires_at=expires_at,
             )
         )
+    purge_expired(sessions, now=now, limit=PURGE_AT_SIGN_IN)
     return ConsoleSession(token, csrf_token, user_info(user), expires_at, user.must_change_password)
 
 
@@ -338,6 +419,11 @@ def check_csrf(session: ConsoleSession, submitted: str | None) -> bool:
     if not submitted:
         return False
     return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
+
+
+def _count(result: object) -> int:
+    """The rows a DELETE removed."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _digest(token: str) -> str:

@@ -1,4 +1,5 @@
-"""The users who act, one role each: add, read, list, deactivate, and who may act now.
+"""The users who act, one role each: add, read, list, deactivate and reactivate, and who may act
+now.
 
 A user of the department role belongs to one department; a deactivated user, or a user of a
 deactivated department, may not act (their tokens are refused, `--by` them is refused).
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.engine import SessionFactory
 from db.tables import NAME, USER_ID, DepartmentRow, UserRow
+from models.errors import RefusedError
 from rules.permissions import Principal, Role
 
 _USER_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{USER_ID - 1}}}")
@@ -36,6 +38,14 @@ class UserInfo(BaseModel):
     def principal(self) -> Principal:
         """The user as the principal who acts."""
         return Principal(user_id=self.id, role=self.role, department=self.department)
+
+
+class UserRefused(RefusedError, ValueError):
+    """A user that may not be added: `field` names the field, the message says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 def may_act(user: UserRow, department_active: bool | None) -> bool:
@@ -72,27 +82,30 @@ def add_user(
     role: Role | str,
     department: str | None = None,
 ) -> UserInfo:
-    """Create an active user. ValueError, with the reason, for an invalid id or name, an unknown
-    role or department, a department missing for (or given to a role other than) the department
-    role, or an id already taken."""
+    """Create an active user. UserRefused (a ValueError), naming the field and the reason, for
+    an invalid id or name, an unknown role or department, a department missing for (or given
+    to a role other than) the department role, or an id already taken."""
     if not _USER_ID.fullmatch(user_id):
-        raise ValueError(
+        raise UserRefused(
+            "id",
             f"invalid user id {user_id!r}: letters, digits, '.', '_' and '-', "
-            f"at most {USER_ID} characters, starting with a letter or digit"
+            f"at most {USER_ID} characters, starting with a letter or digit",
         )
     name = name.strip()
     if not name or len(name) > NAME:
-        raise ValueError(f"a user's name must have 1 to {NAME} characters")
+        raise UserRefused("name", f"a user's name must have 1 to {NAME} characters")
     try:
         role = Role(role)
     except ValueError:
         roles = ", ".join(r.value for r in Role)
-        raise ValueError(f"unknown role {role!r} (one of {roles})") from None
+        raise UserRefused("role", f"unknown role {role!r} (one of {roles})") from None
     department = department or None
     if role is Role.DEPARTMENT and department is None:
-        raise ValueError("a user of role department needs a department")
+        raise UserRefused("department", "a user of role department needs a department")
     if role is not Role.DEPARTMENT and department is not None:
-        raise ValueError(f"only users of role department have a department, not role {role}")
+        raise UserRefused(
+            "department", f"only users of role department have a department, not role {role}"
+        )
     row = UserRow(
         id=user_id,
         name=name,
@@ -104,12 +117,12 @@ def add_user(
     try:
         with sessions.begin() as session:
             if department is not None and session.get(DepartmentRow, department) is None:
-                raise ValueError(f"unknown department {department!r}")
+                raise UserRefused("department", f"unknown department {department!r}")
             if session.get(UserRow, user_id) is not None:
-                raise ValueError(f"user {user_id!r} already exists")
+                raise UserRefused("id", f"user {user_id!r} already exists")
             session.add(row)
     except IntegrityError:  # a concurrent add of the same id
-        raise ValueError(f"user {user_id!r} already exists") from None
+        raise UserRefused("id", f"user {user_id!r} already exists") from None
     return user_info(row)
 
 
@@ -135,6 +148,18 @@ def deactivate_user(sessions: SessionFactory, user_id: str) -> bool:
         was_active = row.active
         row.active = False
     return was_active
+
+
+def activate_user(sessions: SessionFactory, user_id: str) -> bool:
+    """Reactivate a user (their tokens that were not revoked work again): True if they were
+    inactive, False if already active; ValueError if there is no such user."""
+    with sessions.begin() as session:
+        row = session.get(UserRow, user_id)
+        if row is None:
+            raise ValueError(f"no user {user_id!r}")
+        was_inactive = not row.active
+        row.active = True
+    return was_inactive
 
 
 def user_info(row: UserRow) -> UserInfo:

@@ -3,7 +3,9 @@
 The sign-in form has no session yet, so its CSRF secret is a random value in a short-lived
 cookie of its own that the form echoes back (a double-submit token); once signed in, the
 session's own secret protects every form. A refused sign-in shows the reason on the page
-(wrong credentials, a lockout, a deactivated account) and names no one in the URL.
+(wrong credentials, a lockout, a deactivated account) and names no one in the URL; an unknown
+user id gets the same answers as a known one (`services.console_auth.sign_in`). A user signed
+in with a password an administrator set is taken to the password page first.
 """
 
 from __future__ import annotations
@@ -85,7 +87,9 @@ async def sign_in_submit(request: Request) -> Response:
         )
     except SignInRefused as err:
         return _sign_in_page(request, 401, message=str(err), user_id=user_id)
-    response = RedirectResponse(home_for(session), status_code=303)
+    # A password someone else set (a one-time one) is changed before anything else.
+    target = "/password" if session.must_change_password else home_for(session)
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session.token)
     response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
     return response

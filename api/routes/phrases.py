@@ -19,12 +19,13 @@ from knowledge.phrases import (
     PhraseUnchangedError,
     current_phrases,
     phrase_history,
-    set_phrase,
 )
 from models.enums import Situation
 from models.text import CleanText
 from rules.permissions import Action, Principal
 from rules.phrases import MAX_PHRASE
+from services import phrase_edits
+from services.phrase_edits import PhraseWordingRefused
 from services.phrases import check_wording
 
 router = APIRouter(prefix="/phrases", tags=["service phrases"])
@@ -88,7 +89,9 @@ async def edit_phrase(
 ) -> Phrase:
     edit = PhraseEdit(situation=situation, key=key, text=body.text, by=principal.user_id)
     try:
-        return await run_in_threadpool(set_phrase, context.sessions, edit)
+        return await run_in_threadpool(phrase_edits.edit_phrase, context.sessions, edit)
+    except PhraseWordingRefused as err:
+        raise Problem(422, str(err)) from err
     except PhraseUnchangedError as err:
         raise Problem(409, str(err)) from err
 
