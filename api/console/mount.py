@@ -1,9 +1,10 @@
 """Mounting the console on the API's app: its routers, static files and error pages.
 
-The console's pages live at paths no API route uses (`/sign-in`, `/intake`, `/queue`,
-`/inbox`, `/callbacks`, `/board`, `/search`, `/case/<no>`, `/fragments/<list>`, `/password`,
-`/static/console/`), so every API route and the OpenAPI document stay where they are; the
-console's routes are left out of the OpenAPI document.
+The console's pages live at paths no API route uses (`/sign-in`, `/password`, `/intake`,
+`/queue`, `/queue/bulk-dispatch`, `/inbox`, `/callbacks`, `/board`, `/search`, `/today`,
+`/ranking`, `/case/<no>`, `/audit/...`, `/admin/...`, `/knowledge/...`, `/saved-filters`,
+`/export/<list>.csv`, `/fragments/...`, `/static/console/`), so every API route and the
+OpenAPI document stay where they are; the console's routes are left out of the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from api.console import (
     supervision_pages,
 )
 from api.console.render import html
-from api.console.web import COOKIE, CsrfRefused, PageForbidden, PageNotFound, SignInRequired
+from api.console.web import (
+    COOKIE,
+    CsrfRefused,
+    PageForbidden,
+    PageNotFound,
+    PasswordChangeRequired,
+    SignInRequired,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +45,12 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+async def _password_change_required(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/fragments/"):
+        return HTMLResponse("", status_code=401)
+    return RedirectResponse("/password", status_code=303)
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
@@ -65,6 +79,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(PasswordChangeRequired, _password_change_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(PageNotFound, _not_found)

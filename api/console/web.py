@@ -20,10 +20,17 @@ from services.console_auth import ConsoleSession, check_csrf, session_for
 
 COOKIE = "hotline_console"
 FORM_TYPE = "application/x-www-form-urlencoded"
+PASSWORD_CHANGE_PATHS = frozenset({"/password", "/sign-out"})
+"""The pages a user with a one-time password may open before choosing their own."""
 
 
 class SignInRequired(RefusedError):
     """No live session: the page answers with a redirect to the sign-in page."""
+
+
+class PasswordChangeRequired(RefusedError):
+    """Signed in with a password someone else set: every page but `/password` and sign-out
+    sends the user to choose their own first."""
 
 
 class CsrfRefused(RefusedError):
@@ -51,6 +58,8 @@ async def signed_in(request: Request) -> ConsoleSession:
     found = await run_in_threadpool(session_for, sessions, token, now=now())
     if found is None:
         raise SignInRequired
+    if found.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired
     return found
 
 
