@@ -37,7 +37,7 @@ async def test_another_departments_case_is_the_404_of_no_case(
     assert await page.locator("main").inner_text() == shown
     step = await page.request.post(f"/case/{case_no}/steps/sign-off", form={"csrf": "x"})
     assert step.status == 403  # a wrong CSRF token is refused before anything else
-    await page.goto("/inbox")
+    await page.goto("/inbox?sort=newest")
     await expect(page.get_by_role("link", name=case_no)).to_have_count(0)
     csrf = await page.locator("input[name=csrf]").first.get_attribute("value")
     assert csrf
@@ -72,7 +72,7 @@ async def test_a_confidential_caller_is_masked_for_the_department(
     await expect(page.locator("#caller")).to_contain_text("李*")
     await expect(page.locator("#caller")).to_contain_text("139****1111")
     pages = [await page.content()]
-    await page.goto("/inbox")
+    await page.goto("/inbox?sort=newest")
     await expect(page.get_by_role("link", name=case_no)).to_be_visible()
     pages.append(await page.content())
     fragment = await page.request.get("/fragments/inbox")

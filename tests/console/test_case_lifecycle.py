@@ -23,7 +23,7 @@ async def test_a_call_is_driven_to_closure_in_the_browser(
     await screenshot(op, "intake-done")
 
     ctx_disp, disp = await sign_in(browser, console_url, dispatcher)
-    await disp.goto("/queue")
+    await disp.goto("/queue?sort=newest")
     await expect(disp.get_by_role("link", name=case_no)).to_be_visible()
     await screenshot(disp, "dispatcher-queue")
     await open_case(disp, case_no)
@@ -34,7 +34,7 @@ async def test_a_call_is_driven_to_closure_in_the_browser(
     await expect_status(disp, "待签收")
 
     ctx_dept, dept = await sign_in(browser, console_url, liaison, phone=True)
-    await dept.goto("/inbox")
+    await dept.goto("/inbox?sort=newest")
     await expect(dept.get_by_role("link", name=case_no)).to_be_visible()
     await screenshot(dept, "department-inbox-phone")
     await open_case(dept, case_no)
@@ -52,14 +52,14 @@ async def test_a_call_is_driven_to_closure_in_the_browser(
     await expect_status(dept, "答复待审核")
     await screenshot(dept, "department-case-phone")
 
-    await disp.goto("/queue")
+    await disp.goto("/queue?sort=newest")
     await expect(disp.get_by_role("link", name=case_no)).to_be_visible()
     await open_case(disp, case_no)
     await disp.get_by_label("理由").fill("答复完整")
     await disp.get_by_role("button", name="提交审核").click()
     await expect_status(disp, "待回访")
 
-    await op.goto("/callbacks")
+    await op.goto("/callbacks?sort=newest")
     await expect(op.get_by_role("link", name=case_no)).to_be_visible()
     await open_case(op, case_no)
     await op.get_by_label("满意度").select_option("satisfied")
@@ -90,7 +90,7 @@ async def test_a_returned_case_is_reviewed_and_dispatched_again(
     await expect_status(dept, "退单审核中")
 
     ctx_disp, disp = await sign_in(browser, console_url, dispatcher)
-    await disp.goto("/queue")
+    await disp.goto("/queue?sort=newest")
     await expect(disp.get_by_role("link", name=case_no)).to_be_visible()
     await open_case(disp, case_no)
     await disp.get_by_label("改派单位（通过时，可选）").select_option("gy-housing")
@@ -99,7 +99,7 @@ async def test_a_returned_case_is_reviewed_and_dispatched_again(
     await expect_status(disp, "待签收")
 
     ctx_h, other = await sign_in(browser, console_url, housing)
-    await other.goto("/inbox")
+    await other.goto("/inbox?sort=newest")
     await expect(other.get_by_role("link", name=case_no)).to_be_visible()
     gone = await dept.goto(f"/case/{case_no}")
     assert gone is not None and gone.status == 404  # no longer the market bureau's case

@@ -113,7 +113,7 @@ async def test_an_assisting_department_gives_its_input(
     await expect(disp.locator("#timeline")).to_contain_text("协办：贵阳市住房和城乡建设局")
 
     ctx_h, other = await sign_in(browser, console_url, helper, phone=True)
-    await other.goto("/inbox")
+    await other.goto("/inbox?sort=newest")
     await expect(other.get_by_role("link", name=case_no)).to_be_visible()
     await open_case(other, case_no)
     await expect(other.locator("#step-reply")).to_have_count(0)

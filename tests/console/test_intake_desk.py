@@ -268,7 +268,7 @@ async def test_the_typing_fragments_need_the_csrf_field_and_the_intake_role(
     assert (await page.request.post("/fragments/wording", form={"text": "喂"})).status == 403
 
     ctx_dept, dept = await sign_in(browser, console_url, liaison)
-    await dept.goto("/inbox")
+    await dept.goto("/inbox?sort=newest")
     dept_csrf = await dept.locator("input[name=csrf]").first.input_value()
     other = await dept.request.post("/fragments/intake-assist", form=typed | {"csrf": dept_csrf})
     assert other.status == 403

@@ -45,7 +45,7 @@ async def test_a_supervisor_escalates_an_overdue_case(
     await advance_to(env, handle, sign_off.deadline.due)
 
     ctx_sup, sup = await sign_in(browser, console_url, supervisor)
-    await reload_until(sup, "/board", "[data-fragment='/fragments/overdue']", case_no)
+    await reload_until(sup, "/board?sort=newest", "[data-fragment='/fragments/overdue']", case_no)
     row = sup.locator("[data-fragment='/fragments/overdue'] tr", has_text=case_no)
     await expect(row).to_have_class("stage-overdue")
     await screenshot(sup, "supervisor-board")
@@ -57,7 +57,7 @@ async def test_a_supervisor_escalates_an_overdue_case(
     await expect(sup.locator("p.notice")).to_contain_text("督办")
     await reload_until(sup, f"/case/{case_no}", "#level", "2")
     await screenshot(sup, "supervisor-case")
-    await reload_until(sup, "/board", "[data-fragment='/fragments/overdue']", case_no)
+    await reload_until(sup, "/board?sort=newest", "[data-fragment='/fragments/overdue']", case_no)
     await expect(row).to_have_class("stage-level2")
     for context in (ctx_op, ctx_sup):
         await context.close()
