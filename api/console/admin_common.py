@@ -7,34 +7,25 @@ same action again with `require` before reading or writing anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from api.console.render import page
+from api.console.render import NavItem, page
 from api.console.web import FORM_TYPE, may
 from rules.permissions import Action
 from services.console_auth import ConsoleSession
 
-
-@dataclass(frozen=True)
-class Section:
-    href: str
-    text: str
-    action: Action
-
-
-SECTIONS: tuple[Section, ...] = (
-    Section("/admin", "用户与令牌", Action.MANAGE_USERS),
-    Section("/admin/departments", "承办单位", Action.MANAGE_DEPARTMENTS),
-    Section("/admin/catalogue", "派单目录", Action.MANAGE_CATALOGUE),
-    Section("/admin/holidays", "节假日", Action.MANAGE_CALENDAR),
-    Section("/admin/phrases", "服务用语", Action.MANAGE_PHRASES),
-    Section("/knowledge/review", "知识库审核", Action.REVIEW_ARTICLE),
-    Section("/knowledge/import", "知识库导入", Action.TRANSFER_ARTICLES),
+SECTIONS: tuple[NavItem, ...] = (
+    NavItem("/admin", "用户与令牌", Action.MANAGE_USERS),
+    NavItem("/admin/departments", "承办单位", Action.MANAGE_DEPARTMENTS),
+    NavItem("/admin/catalogue", "派单目录", Action.MANAGE_CATALOGUE),
+    NavItem("/admin/holidays", "节假日", Action.MANAGE_CALENDAR),
+    NavItem("/admin/phrases", "服务用语", Action.MANAGE_PHRASES),
+    NavItem("/knowledge/review", "知识库审核", Action.REVIEW_ARTICLE),
+    NavItem("/knowledge/import", "知识库导入", Action.TRANSFER_ARTICLES),
 )
 
 
