@@ -46,6 +46,7 @@ from models.intake import CaseIntake, DirectAnswer, IntakeRecord
 from models.state import CaseState, CaseView
 from rules.phrases import WordingFinding
 from services.case_list import CaseListing
+from services.phrases import check_wording
 from workflows.case import CaseWorkflow, workflow_id
 from workflows.case.views import initial_search_attributes
 
@@ -118,6 +119,7 @@ async def open_case(
         unknown = await asyncio.to_thread(unpublished_references, sessions, references)
         if unknown:
             raise IntakeArticlesError(unknown, references)
+    await asyncio.to_thread(check_direct_answer, sessions, request)
     case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
     code = await asyncio.to_thread(retrieval_code, sessions, case_no)
     intake = request.to_intake(case_no, code)
@@ -133,6 +135,17 @@ async def open_case(
     except WorkflowAlreadyStartedError:
         handle = _handle(client, case_no)
     return await _intake_recorded(handle, case_no, task_queue)
+
+
+def check_direct_answer(sessions: SessionFactory, intake: IntakeRecord) -> None:
+    """ForbiddenWordingError if the intake's direct answer holds forbidden wording: a direct
+    answer (直接答复) is said to the citizen, as a department's reply is, so the same check
+    (`services.phrases.check_wording`, the current forbidden list) refuses it."""
+    if not isinstance(intake.outcome, DirectAnswer):
+        return
+    findings = check_wording(sessions, intake.outcome.answer)
+    if findings:
+        raise ForbiddenWordingError(findings)
 
 
 async def act(

@@ -37,7 +37,6 @@ from rules.permissions import Action
 from services import cases as case_service
 from services.cases import ForbiddenWordingError, IntakeArticlesError
 from services.console_auth import ConsoleSession
-from services.intake_checks import check_direct_answer
 from services.intake_phrases import intake_script
 from services.intake_receipt import intake_receipt
 
@@ -251,7 +250,6 @@ async def intake_submit(
     if errors:
         return await run_in_threadpool(_form_page, request, session, shown, errors, "", 422)
     try:
-        await run_in_threadpool(check_direct_answer, context.sessions, intake)
         view = await case_service.open_case(
             context.client, context.sessions, intake, context.task_queue
         )

@@ -90,6 +90,9 @@ async def intake(
             for field in err.fields
         ]
         raise Problem(422, str(err), errors=errors) from err
+    except case_service.ForbiddenWordingError as err:
+        errors = [{"field": "outcome.answer", "rule": "forbidden_wording", "message": err.listed}]
+        raise Problem(422, str(err), errors=errors) from err
     except CaseActionError as err:
         raise Problem(409, str(err)) from err
     response.headers["Location"] = f"/cases/{view.case_no}"

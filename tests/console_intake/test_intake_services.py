@@ -10,8 +10,7 @@ from api.console.intake import field_errors, intake_record, listed
 from db.engine import SessionFactory
 from knowledge.phrases import PhraseEdit, set_phrase
 from models.enums import Situation
-from services.cases import ForbiddenWordingError, IntakeRequest
-from services.intake_checks import check_direct_answer
+from services.cases import ForbiddenWordingError, IntakeRequest, check_direct_answer
 from services.intake_phrases import CASE_NO_MARKER, intake_script
 
 FORM = {

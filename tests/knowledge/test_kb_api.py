@@ -156,6 +156,15 @@ async def test_direct_answers_count_their_articles_and_dissatisfaction_flags_the
     assert unknown.status_code == 422, unknown.text
     assert unknown.json()["errors"][0]["field"] == "outcome.articles[0]"
 
+    rude = await api.http.post(
+        "/cases",
+        json=intake_body(outcome={"kind": "direct_answer", "answer": "这个不归我们管"}),
+        headers=operator,
+    )
+    assert rude.status_code == 422, rude.text
+    assert rude.json()["errors"][0]["field"] == "outcome.answer"
+    assert "不归我们管" in rude.json()["errors"][0]["message"]
+
     answered = await api.http.post(
         "/cases",
         json=intake_body(outcome=answer | {"articles": [str(article["id"])]}),
