@@ -16,7 +16,7 @@ are never pushed down to street level, so the street plays no part here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from models.errors import RefusedError
@@ -25,6 +25,22 @@ from models.records import Route
 
 class NoRouteError(RefusedError, ValueError):
     """No catalogue entry covers the category and the district has no government to fall back on."""
+
+
+class AssistingWithoutLeadError(RefusedError, ValueError):
+    """Assisting departments named without a lead: with no lead the catalogue routes the case
+    alone, so the assisting departments chosen would be dropped."""
+
+    field = "assisting_departments"
+
+    def __init__(self) -> None:
+        super().__init__("assisting_departments: name a lead department with them")
+
+
+def check_assisting_has_lead(lead: str | None, assisting: Sequence[str]) -> None:
+    """AssistingWithoutLeadError if `assisting` departments come without a `lead`."""
+    if assisting and not lead:
+        raise AssistingWithoutLeadError
 
 
 @dataclass(frozen=True)

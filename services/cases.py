@@ -42,8 +42,9 @@ from models import search_attributes as sa
 from models.commands import Escalate
 from models.enums import CaseStatus, CaseType, Urgency
 from models.errors import CaseActionError, CaseNotFoundError, RefusedError
-from models.intake import CaseIntake, DirectAnswer, IntakeRecord
+from models.intake import CaseIntake, DirectAnswer, IntakeRecord, ToDispatch
 from models.state import CaseState, CaseView
+from rules.dispatch import check_assisting_has_lead
 from rules.phrases import WordingFinding
 from services.case_list import CaseListing
 from services.phrases import check_wording
@@ -119,6 +120,10 @@ async def open_case(
         unknown = await asyncio.to_thread(unpublished_references, sessions, references)
         if unknown:
             raise IntakeArticlesError(unknown, references)
+    if isinstance(request.outcome, ToDispatch):
+        check_assisting_has_lead(
+            request.outcome.lead_department, request.outcome.assisting_departments
+        )
     await asyncio.to_thread(check_direct_answer, sessions, request)
     case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
     code = await asyncio.to_thread(retrieval_code, sessions, case_no)

@@ -37,6 +37,7 @@ from models.commands import (
     Withdraw,
 )
 from models.state import CaseView
+from rules.dispatch import check_assisting_has_lead
 from rules.permissions import Action
 from services.cases import ForbiddenWordingError, act
 from services.phrases import check_wording
@@ -74,8 +75,19 @@ def reply_wording(sessions: SessionFactory, command: Reply) -> None:
         raise ForbiddenWordingError(findings)
 
 
+def dispatch_has_lead(sessions: SessionFactory, command: Dispatch) -> None:
+    """Assisting departments are dispatched with a lead (`rules.dispatch`)."""
+    check_assisting_has_lead(command.lead_department, command.assisting_departments)
+
+
 DISPATCH = Step(
-    "dispatch", "dispatch", Dispatch, CaseWorkflow.dispatch, Action.DISPATCH, "Dispatch (派单)"
+    "dispatch",
+    "dispatch",
+    Dispatch,
+    CaseWorkflow.dispatch,
+    Action.DISPATCH,
+    "Dispatch (派单)",
+    checks=(dispatch_has_lead,),
 )
 SIGN_OFF = Step(
     "sign-off",

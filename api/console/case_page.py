@@ -25,9 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from api.console.case_reviews import reviews
 from api.console.case_timeline import clock_rows, told
 from api.console.forms import (
+    NEEDS_LEAD,
     REPEATED_FIELDS,
     TITLES,
-    form_problems,
     own_assignment,
     step_forms,
     step_values,
@@ -41,6 +41,7 @@ from models.commands import MAX_EXTENSION_WORKING_DAYS, EscalationRequest
 from models.errors import CaseActionError, CaseNotFoundError
 from models.intake import CASE_NO_PATTERN
 from models.timestamps import BEIJING
+from rules.dispatch import AssistingWithoutLeadError
 from rules.permissions import Action, acts_as_itself, allowed
 from services import cases as case_service
 from services.case_access import may_see
@@ -159,18 +160,6 @@ async def take_step(
         raise PageForbidden
     context = get_context(request)
     await visible(context, session, case_no)
-    problems = form_problems(step, values)
-    if problems:
-        return await case_page(
-            request,
-            session,
-            case_no,
-            errors=problems,
-            failed_step=name,
-            submitted=form,
-            status=422,
-            refusal="请更正标出的内容。",
-        )
     try:
         command = step.build(values | {"by": principal.user_id})
         await perform(
@@ -183,6 +172,17 @@ async def take_step(
             session,
             case_no,
             errors=errors,
+            failed_step=name,
+            submitted=form,
+            status=422,
+            refusal="请更正标出的内容。",
+        )
+    except AssistingWithoutLeadError:
+        return await case_page(
+            request,
+            session,
+            case_no,
+            errors={"assisting_departments": NEEDS_LEAD},
             failed_step=name,
             submitted=form,
             status=422,

@@ -172,10 +172,5 @@ def step_values(
     return values
 
 
-def form_problems(step: Step[Any], values: Mapping[str, Any]) -> dict[str, str]:
-    """What the form itself gets wrong before the command is built: the engine routes by the
-    catalogue alone when no lead is named, so assisting departments need a named lead."""
-    assisting = values.get("assisting_departments")
-    if step.name == "dispatch" and assisting and not values.get("lead_department"):
-        return {"assisting_departments": "选择协办单位时，请同时选定承办单位"}
-    return {}
+NEEDS_LEAD = "选择协办单位时，请同时选定承办单位"
+"""The console's words for `rules.dispatch.AssistingWithoutLeadError`."""

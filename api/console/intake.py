@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from activities.store import route_case
 from api.console import intake_assist
+from api.console.forms import NEEDS_LEAD
 from api.console.render import html, page
 from api.console.web import posted, require, signed_in
 from api.context import ApiContext, get_context
@@ -33,6 +34,7 @@ from api.open311.queries import catalogue_categories, department_names, district
 from models.enums import CaseType, EmergencyLine, NotAcceptedReason, Urgency
 from models.errors import CaseActionError, RefusedError
 from models.records import Route, RouteRequest
+from rules.dispatch import AssistingWithoutLeadError
 from rules.permissions import Action
 from services import cases as case_service
 from services.cases import ForbiddenWordingError, IntakeArticlesError
@@ -220,17 +222,6 @@ async def _repeated(request: Request, name: str) -> list[str]:
     return [value.strip() for value in parse_qs(body).get(name, []) if value.strip()]
 
 
-def _dispatch_errors(form: dict[str, str], assisting: list[str]) -> dict[str, str]:
-    """Assisting departments are dispatched with a lead: without one the dispatcher chooses
-    them all, so choosing only them would be lost. (Which departments may go together is the
-    engine's check: a refused dispatch leaves the case to a dispatcher, said on the result.)"""
-    if form.get("outcome", "dispatch") != "dispatch" or form.get("merge_into"):
-        return {}
-    if assisting and not form.get("lead_department", "").strip():
-        return {"assisting_departments": "选择协办单位时，请同时选择承办单位（或采用目录建议）"}
-    return {}
-
-
 @router.post("/intake")
 async def intake_submit(
     request: Request, session: Annotated[ConsoleSession, Depends(signed_in)]
@@ -244,15 +235,15 @@ async def intake_submit(
     try:
         intake = case_service.IntakeRequest.model_validate(record)
     except ValidationError as err:
-        errors = field_errors(err) | _dispatch_errors(form, assisting)
-        return await run_in_threadpool(_form_page, request, session, shown, errors, "", 422)
-    errors = _dispatch_errors(form, assisting)
-    if errors:
+        errors = field_errors(err)
         return await run_in_threadpool(_form_page, request, session, shown, errors, "", 422)
     try:
         view = await case_service.open_case(
             context.client, context.sessions, intake, context.task_queue
         )
+    except AssistingWithoutLeadError:
+        errors = {"assisting_departments": NEEDS_LEAD + "（或采用目录建议）"}
+        return await run_in_threadpool(_form_page, request, session, shown, errors, "", 422)
     except ForbiddenWordingError as err:
         errors = {"answer": f"含服务用语禁用词：{err.listed}"}
         return await run_in_threadpool(_form_page, request, session, shown, errors, "", 422)

@@ -22,6 +22,7 @@ from models.errors import CaseActionError
 from models.intake import CASE_NO_PATTERN
 from models.state import CaseView
 from models.text import CleanText
+from rules.dispatch import AssistingWithoutLeadError
 from rules.permissions import Action, Principal, acts_as_itself
 from services import cases as case_service
 from services.cases import ForbiddenWordingError
@@ -75,6 +76,18 @@ def _add_step(step: Step[Any]) -> None:
             return await perform(
                 context.client, context.sessions, step, case_no, command, idempotency_key
             )
+        except AssistingWithoutLeadError as err:
+            raise Problem(
+                422,
+                str(err),
+                errors=[
+                    {
+                        "field": "body.assisting_departments",
+                        "rule": "needs_lead",
+                        "message": str(err),
+                    }
+                ],
+            ) from err
         except ForbiddenWordingError as err:
             raise Problem(
                 422,

@@ -33,6 +33,7 @@ from models.timestamps import QueryDateTime
 from rules.disclosure import (
     may_see_retrieval_code,
 )
+from rules.dispatch import AssistingWithoutLeadError
 from rules.permissions import Action, Principal
 from services import case_audit, case_list
 from services import cases as case_service
@@ -88,6 +89,11 @@ async def intake(
         errors = [
             {"field": field, "rule": "published_article", "message": "not a published article"}
             for field in err.fields
+        ]
+        raise Problem(422, str(err), errors=errors) from err
+    except AssistingWithoutLeadError as err:
+        errors = [
+            {"field": "outcome.assisting_departments", "rule": "needs_lead", "message": str(err)}
         ]
         raise Problem(422, str(err), errors=errors) from err
     except case_service.ForbiddenWordingError as err:

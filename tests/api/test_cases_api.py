@@ -97,6 +97,29 @@ async def test_a_reply_with_forbidden_wording_is_refused_and_the_case_stays(api:
     assert polite.status_code == 200, polite.text
 
 
+async def test_assisting_departments_without_a_lead_are_refused_at_intake_and_dispatch(
+    api: Api,
+) -> None:
+    operator = api.token_for("operator")
+    dispatcher = api.token_for("dispatcher")
+    alone = {"kind": "dispatch", "assisting_departments": ["gy-housing"]}
+
+    at_intake = await api.http.post("/cases", json=intake_body(outcome=alone), headers=operator)
+
+    assert at_intake.status_code == 422, at_intake.text
+    assert at_intake.json()["errors"][0]["field"] == "outcome.assisting_departments"
+    case_no = await open_case(api, operator, outcome={"kind": "dispatch"})
+    before = (await api.http.get(f"/cases/{case_no}", headers=operator)).json()["state"]
+    at_dispatch = await api.post(
+        f"/cases/{case_no}/dispatch", dispatcher, assisting_departments=["gy-housing"]
+    )
+    assert at_dispatch.status_code == 422, at_dispatch.text
+    assert at_dispatch.json()["errors"][0]["field"] == "body.assisting_departments"
+    after = (await api.http.get(f"/cases/{case_no}", headers=operator)).json()["state"]
+    assert after["status"] == before["status"] == "received"
+    assert after["timeline"] == before["timeline"]
+
+
 async def test_roles_are_held_to_the_permission_matrix(api: Api) -> None:
     operator = api.token_for("operator")
     case_no = await open_case(api, operator)
