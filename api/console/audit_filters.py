@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from models.enums import CaseStatus, CaseType, Urgency
+from models.errors import BadDataError
 from models.intake import CASE_NO_PATTERN
 from models.timestamps import BEIJING
 from services.case_list import CaseFilter
@@ -27,7 +28,7 @@ CASE_NO = re.compile(CASE_NO_PATTERN)
 EnumT = TypeVar("EnumT", bound=StrEnum)
 
 
-class FormError(ValueError):
+class FormError(BadDataError, ValueError):
     """Fields of a form that cannot be read: field name -> reason, in Chinese."""
 
     def __init__(self, errors: dict[str, str]) -> None:

@@ -31,6 +31,7 @@ from knowledge import articles as kb
 from knowledge.diff import VersionDiff, diff_versions
 from knowledge.transfer import ImportReport, import_articles
 from knowledge.transfer_files import TransferFormat, format_for
+from models.errors import RefusedError
 from models.knowledge import ArticleVersion, Decision
 from rules.permissions import Action
 from services.console_auth import ConsoleSession, check_csrf
@@ -183,7 +184,7 @@ class Upload:
     data: bytes
 
 
-class UploadTooLarge(Exception):
+class UploadTooLarge(RefusedError):
     """The body is larger than the import allows."""
 
 

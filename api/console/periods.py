@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from evaluation.report import ReportInputError, choose_period, parse_month
+from models.errors import BadDataError
 from models.evaluation import Period
 from models.timestamps import BEIJING
 
@@ -18,7 +19,7 @@ KINDS: dict[str, str] = {"month": "月", "quarter": "季度", "year": "年"}
 PARTS: dict[str, int] = {"month": 12, "quarter": 4}
 
 
-class PeriodError(ValueError):
+class PeriodError(BadDataError, ValueError):
     """A period field that cannot be used: `field` names it, `reason` says why."""
 
     def __init__(self, field: str, reason: str) -> None:
