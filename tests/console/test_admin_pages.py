@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.async_api import Browser, expect
+from sqlalchemy import delete
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
 from db.engine import session_factory as make_sessions
+from db.tables import CatalogueRow
 from knowledge import articles as kb
 from models.enums import ArticleStatus
 from models.knowledge import Decision
@@ -29,6 +33,17 @@ from tests.knowledge.articles_data import add_department, low_income_fields
 
 GOOD_DATES = "2026-01-01,2026-12-31"
 BAD_DATES = "2026-01-01,2026-02-30"
+ADDED_CATEGORY = "水务/管网漏水"
+
+
+@pytest.fixture
+def added_category(database_url: str) -> Iterator[str]:
+    """A category of this test's own, removed afterwards: other tests (Open311's service list)
+    expect the shared database's catalogue to be the demo one."""
+    category = f"{ADDED_CATEGORY} {uuid.uuid4().hex[:4]}"
+    yield category
+    with make_sessions(make_engine(database_url)).begin() as session:
+        session.execute(delete(CatalogueRow).where(CatalogueRow.category == category))
 
 
 async def test_an_admin_creates_a_department_user_who_must_change_the_one_time_password(
@@ -97,11 +112,11 @@ async def test_an_admin_issues_and_revokes_a_token(
 
 
 async def test_an_admin_adds_a_catalogue_entry_and_publishes_a_holiday_year(
-    browser: Browser, console_url: str, database_url: str
+    browser: Browser, console_url: str, database_url: str, added_category: str
 ) -> None:
     admin = person(database_url, "admin")
     ctx, page = await sign_in(browser, console_url, admin)
-    category = f"水务/管网漏水 {uuid.uuid4().hex[:4]}"
+    category = added_category
     await page.goto("/admin/catalogue")
     await page.get_by_label("分类", exact=True).fill(category)
     await page.get_by_label("区县", exact=True).select_option("云岩区")
