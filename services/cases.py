@@ -16,6 +16,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
@@ -25,7 +26,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import (
     ActivityError,
     ChildWorkflowError,
@@ -111,8 +112,11 @@ async def open_case(
 ) -> CaseView:
     """Take in one contact: allocate its case number, start its workflow, return its first view.
 
-    A repeated request id gets the same case number; its workflow already exists, so the view of
-    that case is returned (no second case, no error).
+    The workflow is started and asked for its first view in one call (update-with-start of the
+    read-only `intake_recorded` Update), which returns once the intake is recorded: no polling.
+    A repeated request id gets the same case number and the same Update id, so the running case
+    answers again (no second case, no error); a case whose workflow has already completed is
+    read with the `view` Query.
     """
     now = now or datetime.now(UTC)
     if isinstance(request.outcome, DirectAnswer) and request.outcome.articles:
@@ -128,18 +132,38 @@ async def open_case(
     case_no = await asyncio.to_thread(allocate_case_no, sessions, request.request_id, now)
     code = await asyncio.to_thread(retrieval_code, sessions, case_no)
     intake = request.to_intake(case_no, code)
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        intake,
+        id=workflow_id(case_no),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=initial_search_attributes(intake),
+    )
+    handle = _handle(client, case_no)
     try:
-        handle: CaseHandle = await client.start_workflow(
-            CaseWorkflow.run,
-            intake,
-            id=workflow_id(case_no),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=initial_search_attributes(intake),
+        return await asyncio.wait_for(
+            client.execute_update_with_start_workflow(
+                CaseWorkflow.intake_recorded,
+                start_workflow_operation=start,
+                id=f"intake-{request.request_id}",
+            ),
+            INTAKE_TIMEOUT.total_seconds(),
         )
     except WorkflowAlreadyStartedError:
-        handle = _handle(client, case_no)
-    return await _intake_recorded(handle, case_no, task_queue)
+        # A repeated request whose case's workflow has already completed: read its last view.
+        return await poll_intake_recorded(handle, case_no, task_queue)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        await _raise_if_ended(handle, case_no)
+        raise CaseActionError(_intake_not_recorded(case_no, task_queue)) from err
+    except WorkflowUpdateFailedError as err:
+        raise CaseActionError(
+            f"case {case_no} could not be taken in: {_failure_message(err.cause)}"
+        ) from err
+    except RPCError as err:
+        await _raise_if_ended(handle, case_no)
+        raise await _rpc_failure(handle, case_no, err) from err
 
 
 def check_direct_answer(sessions: SessionFactory, intake: IntakeRecord) -> None:
@@ -218,7 +242,7 @@ def _handle(client: Client, case_no: str) -> CaseHandle:
     return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(case_no))
 
 
-async def _intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) -> CaseView:
+async def poll_intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) -> CaseView:
     """Poll the `view` Query until the workflow has recorded the intake and its outcome.
 
     Recorded means the intake and the outcome's first steps (closure, dispatch to a named lead,
@@ -241,12 +265,15 @@ async def _intake_recorded(handle: CaseHandle, case_no: str, task_queue: str) ->
             next_check = now + INTAKE_CHECK_INTERVAL
             await _raise_if_ended(handle, case_no)
         if now >= deadline:
-            raise CaseActionError(
-                f"case {case_no} was started but its intake was not recorded within "
-                f"{INTAKE_TIMEOUT.total_seconds():.0f}s: is a worker polling task queue "
-                f"{task_queue}?"
-            )
+            raise CaseActionError(_intake_not_recorded(case_no, task_queue))
         await asyncio.sleep(INTAKE_POLL_INTERVAL)
+
+
+def _intake_not_recorded(case_no: str, task_queue: str) -> str:
+    return (
+        f"case {case_no} was started but its intake was not recorded within "
+        f"{INTAKE_TIMEOUT.total_seconds():.0f}s: is a worker polling task queue {task_queue}?"
+    )
 
 
 def _intake_settled(view: CaseView) -> bool:

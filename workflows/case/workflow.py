@@ -113,6 +113,14 @@ class CaseWorkflow:
             case outcome:
                 await intake_step.close_at_intake(running, outcome)
 
+    @workflow.update
+    async def intake_recorded(self) -> CaseView:
+        """The case's first view once its intake and the outcome's first steps are recorded:
+        sent with the start (update-with-start), so the caller waits without polling. It only
+        waits and reads; it changes nothing."""
+        await workflow.wait_condition(lambda: self._intake_complete)
+        return case_view(self._state, self._intake_complete)
+
     # ---- assignment -------------------------------------------------------------------------
 
     @workflow.update
