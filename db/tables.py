@@ -27,7 +27,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
     false,
+    literal_column,
     text,
     true,
 )
@@ -132,6 +134,34 @@ class CaseRow(Base):
         Index(None, "overdue", "received_at", "case_no"),
         Index(None, "district"),
         Index(None, "next_deadline"),
+        # The console's lists (migration 0018): a department's cases in deadline order, the
+        # board's overdue and due-soon sections with their counts by department and level, and
+        # on PostgreSQL a trigram index for the assisting-department match (a LIKE on the JSON),
+        # the board's two carrying the assisting departments for index-only counts.
+        Index(None, "lead_department", "status", "next_deadline", "case_no"),
+        Index(
+            None,
+            "overdue",
+            "status",
+            "lead_department",
+            "escalation_level",
+            postgresql_include=["assisting_departments"],
+        ),
+        Index(
+            "ix_cases_board_due",
+            "next_deadline",
+            "overdue",
+            "status",
+            "lead_department",
+            "escalation_level",
+            postgresql_include=["assisting_departments"],
+        ),
+        Index(
+            "ix_cases_assisting_departments_trgm",
+            cast(literal_column("assisting_departments"), String).label("assisting_text"),
+            postgresql_using="gin",
+            postgresql_ops={"assisting_text": "public.gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     case_no: Mapped[str] = mapped_column(String(CASE_NO), primary_key=True)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     tuple_,
 )
 
@@ -267,7 +268,9 @@ def _where(query: SelectT, wanted: CaseFilter, reader: Principal | None) -> Sele
     if wanted.district:
         query = query.where(CaseRow.district == wanted.district)
     if wanted.overdue is not None:
-        query = query.where(CaseRow.overdue.is_(wanted.overdue))
+        # `= true`, not `IS true`: PostgreSQL applies the statistics on (overdue, status) of
+        # migration 0018 only to the former, and plans the board's sections by them.
+        query = query.where(CaseRow.overdue == (true() if wanted.overdue else false()))
     if wanted.min_escalation_level is not None:
         query = query.where(CaseRow.escalation_level >= wanted.min_escalation_level)
     if wanted.max_escalation_level is not None:

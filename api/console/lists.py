@@ -3,14 +3,17 @@
 Every list is `services.case_list.list_cases` with the reader as principal, so a department
 sees only the cases it holds; a row carries no personal data. Each page takes the filters and
 sort of `api.console.list_query` from its URL, shows one keyset page per section with a link
-to the next, and its fragment (`/fragments/<list>`, the same query string) is the section
-alone, which the page's script fetches every few seconds to refresh it. `/export/<list>.csv`
+to the next, and its fragment (`/fragments/<list>`, the same query string) is the section's
+table alone (without the board's counts), which the page's script fetches every few seconds to
+refresh it. The board's counts by department × level are laid out here as table lines
+(`group_rows`), so the template only prints them. `/export/<list>.csv`
 streams every page of the same filtered list; saved filters are `services.saved_filters`.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import urlencode
@@ -60,6 +63,29 @@ class Row:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    """One department's line of a board section's counts: (level, cases) for each of LEVELS,
+    then their total; `department` None for the cases without a lead."""
+
+    department: str | None
+    cells: tuple[tuple[int, int], ...]
+    total: int
+
+
+def group_rows(groups: Sequence[GroupCount]) -> list[GroupRow]:
+    """The counts by department × level as table lines, departments in the order given."""
+    table: dict[str | None, list[int]] = {}
+    for group in groups:
+        counts = table.setdefault(group.lead_department, [0] * len(LEVELS))
+        if group.escalation_level in LEVELS:
+            counts[LEVELS.index(group.escalation_level)] += group.count
+    return [
+        GroupRow(department, tuple(zip(LEVELS, counts, strict=True)), sum(counts))
+        for department, counts in table.items()
+    ]
+
+
+@dataclass(frozen=True)
 class Section:
     key: str
     title: str
@@ -71,7 +97,7 @@ class Section:
     export: str
     selectable: bool = False  # checkboxes for bulk dispatch
     countdown: bool = False  # the dispatch clock counts down
-    groups: list[GroupCount] = field(default_factory=list)
+    groups: list[GroupRow] = field(default_factory=list)  # the board's counts table
 
 
 @dataclass(frozen=True)
@@ -94,8 +120,15 @@ def _link(path: str, query: ListQuery, extra: dict[str, str] | None = None) -> s
 
 
 async def section_of(
-    request: Request, session: ConsoleSession, spec: ListSpec, query: ListQuery, page_name: str
+    request: Request,
+    session: ConsoleSession,
+    spec: ListSpec,
+    query: ListQuery,
+    page_name: str,
+    *,
+    counted: bool = True,
 ) -> Section:
+    """One list section of a page; `counted`: with the board's counts (a fragment has none)."""
     require(session, spec.action)
     params = dict(request.query_params)
     cursor = cursor_of(params, spec.key)
@@ -116,7 +149,7 @@ async def section_of(
     except CursorError as err:
         raise ListQueryError("cursor", "不是本列表给出的翻页位置") from err
     groups: list[GroupCount] = []
-    if spec.summarised:
+    if spec.summarised and counted:
         groups = await run_in_threadpool(
             count_by_department_and_level, sessions, wanted, reader=reader
         )
@@ -134,7 +167,7 @@ async def section_of(
         export=_link(f"/export/{spec.key}.csv", query),
         selectable=spec.key == "received" and may(session, Action.DISPATCH),
         countdown=spec.key == "received",
-        groups=groups,
+        groups=group_rows(groups),
     )
 
 
@@ -211,7 +244,7 @@ async def fragment(
         raise PageNotFound
     try:
         query = parse_query(dict(request.query_params))
-        section = await section_of(request, session, spec, query, page_of(key))
+        section = await section_of(request, session, spec, query, page_of(key), counted=False)
     except ListQueryError as err:
         return html("error.html", 422, heading="筛选条件有误", message=str(err))
     return html("cases_table.html", section=section, marks=STAGE_MARKS)
