@@ -55,16 +55,16 @@ async def history(client: Client, case_no: str) -> WorkflowHistory:
 
 def updates(events: WorkflowHistory, kind: EventType.ValueType) -> list[str]:
     """The names of the Updates accepted (or the ids of those completed) in the history."""
-    found = []
+    found: list[str] = []
     for event in events.events:
         if event.event_type != kind:
             continue
         if kind == ACCEPTED:
-            attributes = event.workflow_execution_update_accepted_event_attributes
-            found.append(attributes.accepted_request.input.name)
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            found.append(accepted.accepted_request.input.name)
         else:
-            attributes = event.workflow_execution_update_completed_event_attributes
-            found.append(attributes.meta.update_id)
+            completed = event.workflow_execution_update_completed_event_attributes
+            found.append(completed.meta.update_id)
     return found
 
 
