@@ -42,6 +42,7 @@ from models.errors import CaseNotFoundError, ConflictError
 from models.records import Notification, Route, RouteRequest, Transition, TransitionRecord
 from models.timestamps import BEIJING
 from rules.dispatch import CatalogueEntry, DistrictGovernment, category_prefixes, route
+from rules.notice_rules import is_urgent
 
 ALLOCATE_ATTEMPTS = 10
 
@@ -270,6 +271,7 @@ def _outbox_row(n: Notification, renderer: NotificationRenderer, now: datetime) 
         subject=subject,
         body=body,
         created_at=now,
+        urgent=is_urgent(n.context.get("urgency")),  # an urgent case's SMS skips quiet hours
     )
 
 

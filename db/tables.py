@@ -277,10 +277,18 @@ class ChainHeadRow(Base):
 
 
 class NotificationRow(Base):
-    """The outbox: a rendered message, written once per (case_no, event_key), sent later."""
+    """The outbox: a rendered message, written once per (case_no, event_key), then delivered
+    (migration 0019): `status` is a `models.delivery.NoticeStatus`, `channel_kind` the channel
+    it went to (`models.delivery.ChannelKind`; `channel` stays the kind of recipient the case
+    chose: "sms" or "internal"). The idempotency key is derived from (case_no, event_key)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("case_no", "event_key"), Index(None, "sent_at"))
+    __table_args__ = (
+        UniqueConstraint("case_no", "event_key"),
+        Index(None, "sent_at"),
+        Index(None, "status", "id"),
+        Index(None, "case_no", "id"),
+    )
 
     id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
     case_no: Mapped[str] = mapped_column(String(CASE_NO))
@@ -292,6 +300,41 @@ class NotificationRow(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(CODE), default="pending", server_default="pending")
+    channel_kind: Mapped[str | None] = mapped_column(String(CODE))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    held_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)  # the channel's status, no personal data
+
+
+class NoticeAttemptRow(Base):
+    """One attempt to deliver an outbox row: when, by which channel, and how it ended."""
+
+    __tablename__ = "notice_attempts"
+    __table_args__ = (UniqueConstraint("notification_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(big_id(), primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(
+        big_id(), ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    channel_kind: Mapped[str] = mapped_column(String(CODE))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class SmsOptOutRow(Base):
+    """A phone number that asked for no more SMS (退订): only its sha256 is kept."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone_hash: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(CODE))  # "sms_reply", "operator", "api"
 
 
 class DepartmentRow(Base):

@@ -20,6 +20,7 @@ parameters; nothing below reads the environment itself.
 | `HOTLINE_CODEC_CORS_ORIGINS` | origins that may call `/codec/*` (a, b, …) | the `make run` UI |
 | `HOTLINE_API_HOST`, `HOTLINE_API_PORT` | where the API listens | `127.0.0.1`, `8000` |
 | `HOTLINE_DEV_CONFIG` | the dev stack's `temporal-dev.yml` | the nearest one upwards |
+| `HOTLINE_NOTICE_*`, `_SMS_*`, `_SMTP_*`, `_ALIYUN_*` | notices: `settings/notices.py` | a file |
 
 The default key ring is created on first use. An empty value counts as unset, except for
 `HOTLINE_CODEC_CORS_ORIGINS` (empty: no origin) and the API's host and port (used as given).
