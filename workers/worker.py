@@ -19,6 +19,8 @@ from temporalio.worker import Worker
 from activities.archive import HistoryArchiver
 from activities.calendar_source import CalendarSource, load_overrides
 from activities.case_activities import CaseActivities
+from activities.channels.registry import load_notice_settings, notice_destinations
+from activities.delivery import DeliveryActivities
 from activities.knowledge import KnowledgeActivities
 from activities.review_rearm import ReviewRearmer
 from connection.client import connect
@@ -26,13 +28,16 @@ from db.engine import make_engine, session_factory
 from rules.calendar import WorkingCalendar
 from services.knowledge_review import start_review
 from settings.environment import Settings
+from settings.notices import NoticeSettings
 from settings.temporal import TemporalSettings
 from workers.composition import transition_hooks
+from workers.notice_dispatch import NoticeDispatcher
 from workers.schedules import ensure_knowledge_sweep
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.article_review import ArticleReviewWorkflow
 from workflows.case import CaseWorkflow
 from workflows.knowledge_sweep import KnowledgeSweepWorkflow
+from workflows.notice_delivery import NoticeDeliveryWorkflow
 
 log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
@@ -47,9 +52,11 @@ def build_worker(
     database_url: str | None = None,
     calendar: WorkingCalendar | None = None,
     executor: ThreadPoolExecutor | None = None,
+    notices: NoticeSettings | None = None,
 ) -> Worker:
-    """One worker: the case and knowledge-base workflows plus their activities, against one
-    application database."""
+    """One worker: the case, knowledge-base and notice delivery workflows plus their
+    activities, against one application database (`notices`: where notices go, default from
+    the environment). It does not look for notices to deliver: `run_worker` starts that."""
     sessions = session_factory(make_engine(database_url))
     source = CalendarSource(
         calendar or WorkingCalendar.load(Settings.from_env().holidays_dir),
@@ -66,12 +73,14 @@ def build_worker(
             ArchiveCaseWorkflow,
             ArticleReviewWorkflow,
             KnowledgeSweepWorkflow,
+            NoticeDeliveryWorkflow,
         ],
         activities=[
             *activities.all(),
             *knowledge.all(),
             *ReviewRearmer(sessions, functools.partial(start_review, client)).all(),
             *archiver.all(),
+            *DeliveryActivities(sessions, notices or load_notice_settings()).all(),
         ],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
     )
@@ -81,9 +90,15 @@ async def run_worker(
     settings: TemporalSettings | None = None,
     database_url: str | None = None,
     alongside: Alongside | None = None,
+    announce_notices: bool = True,
 ) -> None:
-    """Poll (and run `alongside`, if given) until SIGINT or SIGTERM; then finish and stop."""
+    """Poll (and run `alongside`, if given) until SIGINT or SIGTERM; then finish and stop.
+    Next to the worker the notice dispatcher starts the delivery of every waiting notice; where
+    notices go is printed first (`announce_notices`; the dev stack prints it with its own)."""
     settings = settings or TemporalSettings.from_env()
+    notices = load_notice_settings()
+    if announce_notices:
+        print("notices:", *notice_destinations(notices), sep="\n  ", flush=True)
     client = await connect(settings)
     try:
         await ensure_knowledge_sweep(client, settings.task_queue)
@@ -94,16 +109,23 @@ async def run_worker(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with build_worker(client, settings.task_queue, database_url):
+        async with build_worker(client, settings.task_queue, database_url, notices=notices):
             log.info(
                 "worker polling task queue %s in namespace %s",
                 settings.task_queue,
                 settings.namespace,
             )
-            if alongside is None:
-                await stop.wait()
-            else:
-                await alongside(client, stop)
+            sessions = session_factory(make_engine(database_url))
+            dispatcher = NoticeDispatcher(client, sessions, settings.task_queue, notices)
+            dispatching = asyncio.create_task(dispatcher.run(stop))
+            try:
+                if alongside is None:
+                    await stop.wait()
+                else:
+                    await alongside(client, stop)
+            finally:
+                stop.set()
+                await dispatching
             log.info("worker stopping")
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):

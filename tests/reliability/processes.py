@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,12 +176,17 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
 
+# The drills' workers deliver notices too: to a file of their own, not the checkout's.
+DRILL_NOTICES = Path(tempfile.mkdtemp(prefix="hotline-drill-")) / "notices-sent.jsonl"
+
+
 def stack_environment(server: DevServer, task_queue: str, database_url: str) -> dict[str, str]:
     return os.environ | {
         "TEMPORAL_ADDRESS": server.address,
         "TEMPORAL_NAMESPACE": server.config.namespace,
         "HOTLINE_TASK_QUEUE": task_queue,
         "DATABASE_URL": database_url,
+        "HOTLINE_NOTICE_FILE": str(DRILL_NOTICES),
     }
 
 
