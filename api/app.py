@@ -29,9 +29,11 @@ from api.routes import (
     knowledge,
     knowledge_search,
     knowledge_transfer,
+    notices,
     phrases,
     public,
     publication,
+    sms_inbound,
 )
 from api.unexpected import UnexpectedErrorMiddleware
 from connection.client import connect
@@ -89,6 +91,8 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.include_router(publication.router)
     app.include_router(open311_router)
     app.include_router(codec.router)
+    app.include_router(notices.router)
+    sms_inbound.install(app)  # the SMS gateway's signed webhook (HOTLINE_SMS_WEBHOOK_SECRET)
     install_console(app)  # the web console at /: its pages use paths no API route uses
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: sees what no handler knew
     app.add_middleware(BodyLimitMiddleware)  # inside the CORS middleware: its 413 gets CORS

@@ -209,7 +209,7 @@ def run_stack(config: DevStackConfig | None = None) -> None:
         )
         print(_next_steps(config), flush=True)
         api = serve_api_with(database_url, config.api, config.task_queue)
-        asyncio.run(run_worker(settings, database_url, api))
+        asyncio.run(run_worker(settings, database_url, api, announce_notices=False))
     finally:
         print("\nstopping the hotline …", flush=True)
         with contextlib.suppress(ProcessLookupError):
@@ -262,13 +262,18 @@ def console_users(given: Sequence[DemoCredential], config: DevStackConfig) -> st
 
 
 def _next_steps(config: DevStackConfig) -> str:
+    from activities.channels.registry import load_notice_settings, notice_destinations
+
     server = config.temporal
+    notices = "\n".join(f"  {line}" for line in notice_destinations(load_notice_settings()))
     return f"""
 hotline12345 is running
   Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
   Temporal UI  http://{server.ip}:{server.ui_port}  (codec: {codec_endpoint(config)})
   HTTP API     http://{config.api.host}:{config.api.port}  (OpenAPI: /docs)
   app database {config.app_database_url}
+notices (`hotline notices summary`):
+{notices}
 
 In another terminal (`. .venv/bin/activate` first):
   hotline case intake --type complaint --category 市场监管/消费投诉 --district 云岩区 \\

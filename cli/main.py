@@ -13,6 +13,7 @@ hotline token issue|list|revoke   their bearer tokens (a token is shown only onc
 hotline keys init|rotate|list     the key ring that encrypts every stored payload
 hotline audit replay|timeline|verify  replay, read and verify case histories
 hotline phrases list|set|history|check  service phrases and the wording check
+hotline notices case|summary|retry|opt-out|opt-in  notice delivery and 退订
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from cli.case_commands import case_app
 from cli.faults import faults_command, retry_faults_command
 from cli.keys import keys_app
 from cli.knowledge import kb_app
+from cli.notices import notices_app
 from cli.options import By, CaseNo, DatabaseUrl, parse_moment
 from cli.phrases import phrases_app
 from cli.publication import publish_command
@@ -89,6 +91,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(phrases_app, name="phrases")
 app.add_typer(kb_app, name="kb")
 app.add_typer(calls_app, name="calls")
+app.add_typer(notices_app, name="notices")
 app.command("report")(report_command)
 app.command("today")(today_command)
 

@@ -77,6 +77,9 @@ class Action(StrEnum):
     # evaluation
     READ_EVALUATION = "read_evaluation"  # indicators, ranking, reports, the live view
     INGEST_CALLS = "ingest_calls"  # the telephony system's call records
+    # notice delivery
+    READ_NOTICES = "read_notices"  # a case's notices and their delivery (scoped like the case)
+    MANAGE_NOTICES = "manage_notices"  # delivery counts, retrying a dead-lettered notice, 退订
 
 
 READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
@@ -89,6 +92,7 @@ READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
         Action.READ_ACCESS_LOG,
         Action.READ_KNOWLEDGE,
         Action.READ_EVALUATION,
+        Action.READ_NOTICES,
     }
 )
 """Actions that change nothing (an export is logged, but changes no case)."""
@@ -98,6 +102,7 @@ _READ = (
     Action.LIST_CASES,
     Action.READ_PERSONAL_DATA,
     Action.READ_KNOWLEDGE,
+    Action.READ_NOTICES,
 )
 
 PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
@@ -150,6 +155,7 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.REVIEW_ARTICLE,
                 Action.READ_EVALUATION,
                 Action.PUBLISH_CASE,
+                Action.MANAGE_NOTICES,
                 *_READ,
             }
         ),
@@ -180,6 +186,8 @@ PERMISSIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.LIST_CASES,
                 Action.READ_ACCESS_LOG,
                 Action.RETRY_FAULTS,
+                Action.READ_NOTICES,
+                Action.MANAGE_NOTICES,
             }
         ),
     }

@@ -42,12 +42,13 @@ from models.errors import CaseActionError, CaseNotFoundError
 from models.intake import CASE_NO_PATTERN
 from models.timestamps import BEIJING
 from rules.dispatch import AssistingWithoutLeadError
-from rules.permissions import Action, acts_as_itself, allowed
+from rules.permissions import Action, Principal, acts_as_itself, allowed
 from services import cases as case_service
 from services.case_access import may_see
 from services.case_reading import read_case
 from services.cases import ForbiddenWordingError
 from services.console_auth import ConsoleSession
+from services.notice_delivery import CaseNotice, case_notices
 from services.steps import STEPS, perform
 
 router = APIRouter(include_in_schema=False)
@@ -90,6 +91,7 @@ async def case_page(
     shown = reading.state
     forms = step_forms(shown, principal)
     departments = await run_in_threadpool(department_names, context.sessions)
+    notices = await run_in_threadpool(notices_seen, context, principal, case_no)
     suggested = None
     if any(form.name in ROUTING_STEPS for form in forms):
         suggested = await run_in_threadpool(
@@ -111,6 +113,7 @@ async def case_page(
         timeline=told(shown, departments),
         clocks=clock_rows(shown, departments),
         departments=departments,
+        notices=notices,
         suggested=suggested,
         may_escalate=allowed(principal.role, Action.ESCALATE) and shown.status.value != "closed",
         may_audit=allowed(principal.role, Action.READ_ACCESS_LOG),
@@ -122,6 +125,19 @@ async def case_page(
         done=done,
         done_title=TITLES.get(done, "督办" if done == "escalate" else done),
     )
+
+
+def notices_seen(
+    context: ApiContext, principal: Principal, case_no: str
+) -> list[CaseNotice] | None:
+    """The case's notices as the reader may see them (the rule of `GET /cases/{no}/notices`);
+    None for a role that may not read them."""
+    if not allowed(principal.role, Action.READ_NOTICES):
+        return None
+    try:
+        return case_notices(context.sessions, case_no, principal, PURPOSE)
+    except CaseNotFoundError:  # the projection row is written just after the intake
+        return []
 
 
 async def repeated_fields(request: Request) -> dict[str, list[str]]:

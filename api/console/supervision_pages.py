@@ -1,11 +1,12 @@
 """The supervisor's live view of today and the department ranking, with charts.
 
 `/today` shows what `GET /evaluation/today` returns (`evaluation.indicators.today_view`): open
-cases, those due today, overdue, by escalation level and by department; its figures sit in a
-fragment (`/fragments/supervision/today`) the page polls by itself. `/ranking` shows what
-`GET /evaluation/ranking` returns (`evaluation.ranking.rank_departments`) for a month, a quarter
-or a year, each class as a server-drawn SVG chart (`evaluation.charts`) with a table of the same
-figures. Both need `read_evaluation`; neither holds personal data.
+cases, those due today, overdue, by escalation level and by department, and, to those who
+manage notices, the notices waiting, held and dead-lettered (`services.notice_delivery`); its
+figures sit in a fragment (`/fragments/supervision/today`) the page polls by itself. `/ranking`
+shows what `GET /evaluation/ranking` returns (`evaluation.ranking.rank_departments`) for a
+month, a quarter or a year, each class as a server-drawn SVG chart (`evaluation.charts`) with a
+table of the same figures. Both need `read_evaluation`; neither holds personal data.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from evaluation.indicators import today_view
 from evaluation.labels import class_label, percent
 from evaluation.ranking import rank_departments
 from evaluation.report import department_names
+from models.delivery import DeliveryCounts
 from models.enums import CENTRE
 from models.evaluation import Ranking, TodayView
-from rules.permissions import Action
+from rules.permissions import Action, allowed
 from services.console_auth import ConsoleSession
+from services.notice_delivery import delivery_counts
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,6 +94,13 @@ async def _today(request: Request) -> tuple[TodayView, dict[str, str]]:
     return view, names
 
 
+async def _notice_counts(request: Request, session: ConsoleSession) -> DeliveryCounts | None:
+    """Pending, held and dead-lettered notices, for those who may manage notices."""
+    if not allowed(session.user.role, Action.MANAGE_NOTICES):
+        return None
+    return await run_in_threadpool(delivery_counts, get_context(request).sessions)
+
+
 @router.get("/today")
 async def today(request: Request, session: Session) -> HTMLResponse:
     require(session, Action.READ_EVALUATION)
@@ -104,6 +114,7 @@ async def today(request: Request, session: Session) -> HTMLResponse:
         charts=today_charts(view, names),
         levels=LEVEL_NAMES,
         fragment=TODAY_FRAGMENT,
+        notice_counts=await _notice_counts(request, session),
     )
 
 
@@ -117,6 +128,7 @@ async def today_fragment(request: Request, session: Session) -> HTMLResponse:
         names=names,
         charts=today_charts(view, names),
         levels=LEVEL_NAMES,
+        notice_counts=await _notice_counts(request, session),
     )
 
 

@@ -15,7 +15,7 @@ from rules.permissions import (
     permission_table_markdown,
 )
 
-READ = {"read_case", "list_cases", "read_personal_data", "read_knowledge"}
+READ = {"read_case", "list_cases", "read_personal_data", "read_knowledge", "read_notices"}
 
 EXPECTED: dict[Role, set[str]] = {
     Role.OPERATOR: {"intake", "withdraw", "merge", "note", "record_callback", *READ},
@@ -51,6 +51,7 @@ EXPECTED: dict[Role, set[str]] = {
         "review_article",
         "read_evaluation",
         "publish_case",
+        "manage_notices",
         *READ,
     },
     Role.AUDITOR: {"export", "read_access_log", "decode_payloads", "read_evaluation", *READ},
@@ -70,6 +71,8 @@ EXPECTED: dict[Role, set[str]] = {
         "list_cases",
         "read_access_log",
         "retry_faults",
+        "read_notices",
+        "manage_notices",
     },
 }
 
