@@ -41,6 +41,8 @@ EXCLUDED = {
     "year": "the official calendar: shared reference data",
     "situation": "service phrases: shared reference data",
     "key": "service phrases: shared reference data",
+    "notice_id": "retrying a dead-lettered notice: supervisors and administrators only, a "
+    "department is refused (403) before any id is read",
 }
 CALLS = Path(__file__).resolve().parent.parent / "evaluation" / "samples" / "calls.csv"
 
