@@ -26,6 +26,7 @@ from api.routes import (
     cases,
     codec,
     evaluation,
+    health,
     knowledge,
     knowledge_search,
     knowledge_transfer,
@@ -77,6 +78,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     )
     app.state.context = context
     problems.install(app)
+    app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(case_actions.router)
     app.include_router(admin.router)
