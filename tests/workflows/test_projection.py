@@ -17,6 +17,7 @@ from db.tables import CaseRow, NotificationRow, TransitionRow
 from migrations.runner import upgrade
 from tests.workflows.cases import drive_to_closure, intake, start
 from workers.worker import build_worker
+from workflows.archive import archive_workflow_id
 from workflows.case import CaseWorkflow
 
 
@@ -47,6 +48,8 @@ async def test_case_projection_log_and_outbox(env: WorkflowEnvironment, projecte
     handle = await start(env.client, case, task_queue=queue)
     await drive_to_closure(handle)
     state = await handle.query(CaseWorkflow.state)
+    # The case ends once it has started its archive; the archive stamps the row after that.
+    await env.client.get_workflow_handle(archive_workflow_id(case.case_no)).result()
 
     sessions = session_factory(make_engine(url))
     with sessions() as session:
