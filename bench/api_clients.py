@@ -1,9 +1,10 @@
-"""The HTTP clients of `bench.api_latency`: exactly N keep-alive connections in a closed loop.
+"""The HTTP clients of `bench.api_latency`: exactly N keep-alive connections, one queue of work.
 
 Each client is an ``httpx.AsyncClient`` with one HTTP/1.1 connection, opened before any timing;
 they take requests from one shared queue, each sending its next request as soon as the previous
-one is answered. They run in a spawned process of their own (`InChildProcess`), so that their
-CPU does not sit on the API's event loop, or on that loop (`InProcess`), to compare.
+one is answered, or after a random pause of up to ``Target.think_s`` (an operator between
+calls). They run in a spawned process of their own (`InChildProcess`), so that their CPU does
+not sit on the API's event loop, or on that loop (`InProcess`), to compare.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -53,6 +55,8 @@ class Target:
     operator_token: str = field(repr=False)
     department_token: str = field(repr=False)
     clients: int
+    think_s: float = 0.0
+    """Each client waits a random 0..think_s seconds before each request (0: closed loop)."""
 
 
 @dataclass
@@ -140,6 +144,8 @@ class Clients:
 
         async def client(http: httpx.AsyncClient) -> None:
             for job in queue:
+                if self.target.think_s:
+                    await asyncio.sleep(random.uniform(0, self.target.think_s))
                 start = perf_counter()
                 try:
                     problem = await job(http)

@@ -1,6 +1,6 @@
 """Latency and throughput of the HTTP API, over real HTTP, on the whole stack.
 
-    python -m bench.api_latency [--clients 20] [--requests 200] [--warmup 5]
+    python -m bench.api_latency [--clients 20] [--requests 200] [--warmup 5] [--think-s 0]
                                 [--database-url URL] [--in-process] [--json] [--quiet]
 
 One process runs what `make run` runs: an in-memory Temporal dev server (temporal-dev.yml's
@@ -22,6 +22,11 @@ previous one is answered (closed loop). Two phases, each of ``--requests`` reque
 * sign-off: ``POST /cases/{no}/sign-off`` with ``{"department": "gy-market"}``, by the
   department user, on the cases of the intake phase (each with its own ``Idempotency-Key``);
   answered 200 once the ``sign_off`` Update has completed.
+
+Beside each phase, the same calls on the bare engine (``bench.api_baseline``): update-with-start
+of a no-op ``BaselineApiWorkflow`` and its sign-off Update, straight from a client in this
+process, with as many callers. ``--think-s T`` makes every client pause a random 0..T s before
+each request (operators between calls) instead of a closed loop.
 
 A warm-up of ``--warmup`` intakes and their sign-offs goes first (it also fills the API's token
 verification cache). Latency is from sending a request to having read its whole response; p50 and
@@ -45,15 +50,21 @@ import secrets
 import socket
 import sys
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from api.app import create_app
 from api.context import ApiContext
 from api.server import ApiSettings, serve_api
+from bench.api_baseline import TASK_QUEUE as BASELINE_TASK_QUEUE
+from bench.api_baseline import BaselineApiWorkflow, engine_intake, engine_sign_off
 from bench.api_clients import DEPARTMENT, Driver, InChildProcess, InProcess, Phase, Target
+from bench.baseline import ACTIVITIES, BaselineArchiveWorkflow
 from bench.harness import options
 from bench.harness.database import app_database
 from bench.harness.machine import Usage, bytecode_cache, workflow_pyc
@@ -64,7 +75,7 @@ from bench.harness.timing import percentile
 from db.engine import make_engine, session_factory
 from services.principals import add_user
 from services.tokens import issue_token
-from workers.worker import build_worker
+from workers.worker import ACTIVITY_THREADS, build_worker
 
 TASK_QUEUE = "bench-api"
 HOST = "127.0.0.1"
@@ -74,7 +85,8 @@ ERRORS_SHOWN = 10
 
 # ---- the report ----------------------------------------------------------------------------------
 
-PHASES = ("intake", "sign_off")
+PHASES = ("intake", "engine_intake", "sign_off", "engine_sign_off")
+HEADINGS = ("intake", "engine", "sign-off", "engine")
 
 
 @dataclass
@@ -132,11 +144,14 @@ class Report:
         clients = "separate process" if s["clients_process"] == "separate" else "the API's loop"
         lines = [
             f"{s['requests']} requests per phase, {s['clients']} clients (one keep-alive "
-            f"HTTP/1.1 connection each, on {clients}), warm-up {s['warmup']}",
+            f"HTTP/1.1 connection each, on {clients}), warm-up {s['warmup']}, "
+            + (f"pause 0-{s['think_s']:g} s per request" if s["think_s"] else "closed loop"),
             f"API: uvicorn ({s['http']}) on {s['api']}, one event loop with the worker",
             f"database: {s['database']}; {s['cpus']} CPUs; bytecode cache: {s['bytecode_cache']}; "
             f".pyc of workflows/case/: {s['workflow_pyc']}",
-            f"{'':32}{'intake':>12}{'sign-off':>12}",
+            "engine: the bare Temporal engine making the same calls from a client in this process "
+            "(update-with-start, Update), no-op activities",
+            f"{'':32}" + "".join(f"{heading:>12}" for heading in HEADINGS),
         ]
 
         def row(label: str, key: str, fmt: str = "{:.1f}") -> None:
@@ -170,8 +185,10 @@ class Report:
             return f"{figures.get(name, {}).get(key, 0.0):.1f}"
 
         return (
-            f"api: intake p50 {p('intake', 'p50_ms')} ms p99 {p('intake', 'p99_ms')} ms; "
+            f"api: intake p50 {p('intake', 'p50_ms')} ms p99 {p('intake', 'p99_ms')} ms "
+            f"(engine {p('engine_intake', 'p50_ms')} / {p('engine_intake', 'p99_ms')}); "
             f"sign-off p50 {p('sign_off', 'p50_ms')} ms p99 {p('sign_off', 'p99_ms')} ms "
+            f"(engine {p('engine_sign_off', 'p50_ms')} / {p('engine_sign_off', 'p99_ms')}) "
             f"at {self.settings['clients']} clients"
         )
 
@@ -214,10 +231,13 @@ async def run(args: argparse.Namespace) -> Report:
         api = ApiSettings(HOST, free_port())
         base_url = f"http://{api.host}:{api.port}"
         operator_token, department_token = await asyncio.to_thread(tokens, database.url)
-        target = Target(base_url, operator_token, department_token, args.clients)
+        target = Target(base_url, operator_token, department_token, args.clients, args.think_s)
         driver: Driver = InProcess() if args.in_process else InChildProcess()
         stop = asyncio.Event()
-        async with build_worker(server.client, TASK_QUEUE, database.url):
+        async with (
+            build_worker(server.client, TASK_QUEUE, database.url),
+            baseline_worker(server.client),
+        ):
             serving = asyncio.create_task(serve_api(app, api, stop))
             try:
                 await wait_until_serving(base_url, serving)
@@ -225,6 +245,7 @@ async def run(args: argparse.Namespace) -> Report:
                     "clients": args.clients,
                     "requests": args.requests,
                     "warmup": args.warmup,
+                    "think_s": args.think_s,
                     "clients_process": "same" if args.in_process else "separate",
                     "api": base_url,
                     "http": _http_implementation(),
@@ -236,7 +257,7 @@ async def run(args: argparse.Namespace) -> Report:
                 say(f"opening {args.clients} client connections")
                 await driver.open(target)
                 try:
-                    return await measure(args, driver, settings, server.pids, say)
+                    return await measure(args, driver, server.client, settings, server.pids, say)
                 finally:
                     await driver.close()
             finally:
@@ -247,6 +268,7 @@ async def run(args: argparse.Namespace) -> Report:
 async def measure(
     args: argparse.Namespace,
     driver: Driver,
+    client: Client,
     settings: dict[str, Any],
     server_pids: Collection[int],
     say: Say,
@@ -257,17 +279,42 @@ async def measure(
         phase, case_nos = await driver.intake(args.warmup)
         report.warmup_errors += phase.errors
         report.warmup_errors += (await driver.sign_off(case_nos)).errors
+        phase, ids = await engine_intake(client, args.warmup, args.clients)
+        report.warmup_errors += phase.errors
+        warm = await engine_sign_off(client, ids, args.clients, args.think_s)
+        report.warmup_errors += warm.errors
 
     say(f"intake: {args.requests} requests, {args.clients} clients")
     before = Usage.now(server_pids)
     phase, case_nos = await driver.intake(args.requests)
     report.phases["intake"] = (phase, Usage.now(server_pids) - before)
 
+    say(f"engine intake: {args.requests} update-with-start calls, {args.clients} callers")
+    before = Usage.now(server_pids)
+    phase, ids = await engine_intake(client, args.requests, args.clients, args.think_s)
+    report.phases["engine_intake"] = (phase, Usage.now(server_pids) - before)
+
     say(f"sign-off: {len(case_nos)} requests, {args.clients} clients")
     before = Usage.now(server_pids)
     phase = await driver.sign_off(case_nos)
     report.phases["sign_off"] = (phase, Usage.now(server_pids) - before)
+
+    say(f"engine sign-off: {len(ids)} Updates, {args.clients} callers")
+    before = Usage.now(server_pids)
+    phase = await engine_sign_off(client, ids, args.clients, args.think_s)
+    report.phases["engine_sign_off"] = (phase, Usage.now(server_pids) - before)
     return report
+
+
+def baseline_worker(client: Client) -> Worker:
+    """The bare worker of the engine phases (the case worker's activity thread count)."""
+    return Worker(
+        client,
+        task_queue=BASELINE_TASK_QUEUE,
+        workflows=[BaselineApiWorkflow, BaselineArchiveWorkflow],
+        activities=ACTIVITIES,
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+    )
 
 
 def _http_implementation() -> str:
@@ -283,6 +330,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (20)")
     parser.add_argument("--requests", type=int, default=200, help="requests per phase (200)")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up intakes + sign-offs (5)")
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        default=0.0,
+        help="each client pauses a random 0..T s before each request (0: closed loop)",
+    )
     options.add_database_url(parser)
     parser.add_argument(
         "--in-process",
@@ -292,8 +345,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options.add_json(parser)
     options.add_quiet(parser)
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.requests < 1 or args.warmup < 0:
-        parser.error("--clients and --requests must be ≥ 1, --warmup ≥ 0")
+    if args.clients < 1 or args.requests < 1 or args.warmup < 0 or args.think_s < 0:
+        parser.error("--clients and --requests must be ≥ 1, --warmup and --think-s ≥ 0")
     return args
 
 
