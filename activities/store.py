@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Executable, bindparam, case, func, or_, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import Executable, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,15 @@ from db.tables import (
 )
 from models.actions import Action
 from models.errors import CaseNotFoundError, ConflictError
-from models.records import Notification, Route, RouteRequest, Transition, TransitionRecord
+from models.records import (
+    CaseProjection,
+    Notification,
+    ProjectionDelta,
+    Route,
+    RouteRequest,
+    Transition,
+    TransitionRecord,
+)
 from models.timestamps import BEIJING
 from rules.dispatch import CatalogueEntry, DistrictGovernment, category_prefixes, route
 from rules.notice_rules import is_urgent
@@ -75,14 +84,15 @@ def record_transition(
     and whatever `hooks` write for a new log row (each in order, after the row).
 
     The projection replaces the stored one only if its version is greater (a repeat or a late,
-    older record changes nothing); the log row and each notification are written once per
+    older record changes nothing); a delta is applied only to the version it was taken from
+    (`_apply_delta`); the log row and each notification are written once per
     (case_no, seq) and (case_no, event_key). Templates are rendered first, so a template error
     writes nothing.
 
     The log row is chained to the case's row seq-1, which must be there already; if it is not,
     `TransitionOutOfOrderError` (retryable) is raised and nothing is written.
     """
-    case_no = record.projection.case_no
+    case_no = record.case_no
     others = {record.transition.case_no, *(n.case_no for n in record.notifications)}
     if others != {case_no}:
         raise ValueError(f"a transition record mixes case numbers: {sorted(others | {case_no})}")
@@ -95,10 +105,14 @@ def record_transition(
     content = canonical(transition_content(transition_values))
     with session_factory.begin() as session:
         statements = _statements(session.get_bind().dialect.name)
-        projection = session.execute(
-            statements.projection, record.projection.model_dump() | _warning(record.transition)
-        )
-        projection_updated = projection.first() is not None
+        if record.projection is not None:
+            projection = session.execute(
+                statements.projection, record.projection.model_dump() | _warning(record.transition)
+            )
+            projection_updated = projection.first() is not None
+        else:
+            assert record.delta is not None
+            projection_updated = _apply_delta(session, statements, record.delta, record.transition)
         prev_hash = GENESIS
         if seq > 1:
             found = session.execute(
@@ -122,6 +136,45 @@ def record_transition(
             outbox = session.execute(statements.notification, notifications)
             notifications_written = len(outbox.all())
     return RecordOutcome(projection_updated, transitions_written, notifications_written)
+
+
+def _apply_delta(
+    session: Session,
+    statements: _TransitionStatements,
+    delta: ProjectionDelta,
+    transition: Transition,
+) -> bool:
+    """Apply the changed fields to the stored row if it holds `delta.base_version`.
+
+    A row already at the delta's version or newer is a repeat (nothing written); a row behind
+    the base, or none, means an earlier record is still on its way: `TransitionOutOfOrderError`.
+    `warn_at` follows the full path's rule: a moved deadline replaces it, a warning sets it.
+    """
+    values = {name: _field_value(name, value) for name, value in delta.changes.items()}
+    warned = _warning(transition)["warn_at"]
+    if "next_deadline" in values or warned is not None:
+        values["warn_at"] = warned
+    params = values | {"key_case_no": delta.case_no, "key_base_version": delta.base_version}
+    if session.execute(statements.delta, params).rowcount:  # type: ignore[attr-defined]
+        return True
+    stored = session.execute(statements.version, {"case_no": delta.case_no}).scalar()
+    if stored is not None and stored >= delta.version:
+        return False
+    raise TransitionOutOfOrderError(
+        f"case {delta.case_no}: projection version {delta.base_version} is not recorded yet, "
+        f"so the delta to {delta.version} cannot be applied (retry)"
+    )
+
+
+@functools.cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    annotation: Any = CaseProjection.model_fields[name].annotation
+    return TypeAdapter(annotation)
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """A delta's JSON value as the projection field's Python type (datetimes, enums' codes)."""
+    return _field_adapter(name).validate_python(value)
 
 
 def mark_archived(session_factory: SessionFactory, case_no: str, at: datetime) -> None:
@@ -211,6 +264,8 @@ class _TransitionStatements:
     """Built once per dialect and executed with parameters: the hot path of every step."""
 
     projection: Executable
+    delta: Executable
+    version: Executable
     predecessor: Executable
     transition: Executable
     notification: Executable
@@ -236,8 +291,15 @@ def _statements(dialect: str) -> _TransitionStatements:
         where=CaseRow.version < excluded.version,
     )
     log = TransitionRow.__table__
+    cases = cast(Table, CaseRow.__table__)
     return _TransitionStatements(
         projection=projection.returning(CaseRow.case_no),
+        # The SET clause is the parameters' columns (one compiled form per set of columns).
+        delta=update(cases).where(
+            cases.c.case_no == bindparam("key_case_no"),
+            cases.c.version == bindparam("key_base_version"),
+        ),
+        version=select(cases.c.version).where(cases.c.case_no == bindparam("case_no")),
         # Core columns, not the ORM entity's: a plain statement skips the ORM execution path.
         predecessor=select(log.c.row_hash).where(
             log.c.case_no == bindparam("case_no"), log.c.seq == bindparam("seq")

@@ -100,6 +100,7 @@ class _Builder:
     intake: IntakeFacts | None = None
     start: _Request | None = None
     final: FinalState | None = None
+    projection: dict[str, Any] = field(default_factory=dict)  # as the last record left it
     run_id: str | None = None
     execution: str = "running"
     archived: bool = False
@@ -379,7 +380,13 @@ class _Builder:
         self.transitions.append(fact)
         self.transition_at_event[event.event_id] = fact
         projection = record.get("projection")
+        delta = record.get("delta")
+        if isinstance(delta, dict) and isinstance(delta.get("changes"), dict):
+            # Since the record-transition-delta patch a record after the first carries only
+            # the fields that changed: the projection is the last one with those applied.
+            projection = {**self.projection, **delta["changes"]}
         if isinstance(projection, dict):
+            self.projection = projection
             try:
                 self.final = FinalState.model_validate(projection)
             except ValidationError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from models.enums import CaseType, Step, Urgency
 
@@ -109,12 +109,71 @@ class Notification(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
 
 
-class TransitionRecord(BaseModel):
-    """Everything one transition writes, in one database transaction."""
+class ProjectionDelta(BaseModel):
+    """The projection fields that changed since the version `base_version` the store holds.
 
-    projection: CaseProjection
+    `changes` maps `CaseProjection` field names to their new values (JSON values; the store
+    validates each against the field's type) and always holds `version` and `updated_at`.
+    """
+
+    case_no: str
+    base_version: int = Field(ge=1)
+    changes: dict[str, Any]
+
+    @property
+    def version(self) -> int:
+        return int(self.changes["version"])
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> ProjectionDelta:
+        unknown = set(self.changes) - set(CaseProjection.model_fields)
+        if unknown:
+            raise ValueError(f"unknown projection fields: {sorted(unknown)}")
+        if "case_no" in self.changes:
+            raise ValueError("a projection delta cannot change the case number")
+        if not isinstance(self.changes.get("version"), int) or "updated_at" not in self.changes:
+            raise ValueError("a projection delta carries its version and updated_at")
+        if self.changes["version"] <= self.base_version:
+            raise ValueError("a projection delta's version must be above its base version")
+        return self
+
+
+def projection_delta(before: dict[str, Any], after: dict[str, Any]) -> ProjectionDelta:
+    """What changed from `before` (the projection the store holds) to `after`, both as
+    `CaseProjection.model_dump(mode="json")`."""
+    changes = {k: v for k, v in after.items() if before.get(k) != v}
+    changes["version"] = after["version"]
+    changes["updated_at"] = after["updated_at"]
+    return ProjectionDelta(
+        case_no=after["case_no"], base_version=before["version"], changes=changes
+    )
+
+
+class TransitionRecord(BaseModel):
+    """Everything one transition writes, in one database transaction.
+
+    The projection travels whole (`projection`: the first record of a case, held records
+    written again, and every record of a case from before deltas) or as what changed since
+    the previous record (`delta`); exactly one of the two is set.
+    """
+
+    projection: CaseProjection | None = None
+    delta: ProjectionDelta | None = None
     transition: Transition
     notifications: list[Notification] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_projection_shape(self) -> TransitionRecord:
+        if (self.projection is None) == (self.delta is None):
+            raise ValueError("a transition record carries either a projection or a delta")
+        return self
+
+    @property
+    def case_no(self) -> str:
+        if self.projection is not None:
+            return self.projection.case_no
+        assert self.delta is not None
+        return self.delta.case_no
 
 
 class ArchiveRequest(BaseModel):

@@ -29,13 +29,16 @@ with workflow.unsafe.imports_passed_through():
     from models.actions import Action
     from models.enums import CaseStatus
     from models.errors import FAULT_RETRY_FAILED
-    from models.records import Notification, Transition, TransitionRecord
+    from models.records import Notification, Transition, TransitionRecord, projection_delta
     from models.state import CaseFault, CaseState, TimelineEntry
 
 
 DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 FAULTS_PATCH = "faults-instead-of-failures"
+DELTA_PATCH = "record-transition-delta"
+"""From this patch on, a record after the first carries only the projection fields that changed
+(`models.records.ProjectionDelta`); histories from before send the whole projection each time."""
 
 RetryWork = Callable[[], Awaitable[ApplicationError | None]]
 """The work of an open fault, run again by `retry_faults`; returns the new failure, if any."""
@@ -49,6 +52,11 @@ class Recorder:
         self._search_attributes = search_attributes
         self._unrecorded: list[TransitionRecord] = []  # held since a write met bad data
         self._retry_work: dict[int, RetryWork] = {}
+        self._sent: dict[str, Any] | None = None  # the last projection sent, as JSON values
+        # Asked when the case starts, ahead of any command: a marker asked for later, after a
+        # local activity, can land in another workflow task on replay than it did live. A case
+        # from before the patch keeps sending whole projections to its end.
+        self._deltas = workflow.patched(DELTA_PATCH)
 
     async def record(
         self,
@@ -104,12 +112,24 @@ class Recorder:
         if self._unrecorded:
             self._unrecorded.append(record)
             return
-        failure = await self.try_activity(CaseActivities.record_transition, record)
+        failure = await self.try_activity(CaseActivities.record_transition, self._slim(record))
         if failure is not None:
+            self._sent = None
             self._unrecorded.append(record)
             self.open_fault(
                 RECORD_TRANSITION, failure, self._write_unrecorded, seq=record.transition.seq
             )
+
+    def _slim(self, record: TransitionRecord) -> TransitionRecord:
+        """The record as it travels: with only what changed since the last projection sent
+        (behind `DELTA_PATCH`), else whole; remembers this projection as the last one sent."""
+        assert record.projection is not None
+        sent = record.projection.model_dump(mode="json")
+        before, self._sent = self._sent, sent
+        if before is None or not self._deltas:
+            return record
+        delta = projection_delta(before, sent)
+        return record.model_copy(update={"projection": None, "delta": delta})
 
     async def _write_unrecorded(self) -> ApplicationError | None:
         """Write the held transitions in order, each with the current projection (the store
@@ -121,6 +141,8 @@ class Recorder:
             failure = await self.try_activity(CaseActivities.record_transition, record)
             if failure is not None:
                 return failure
+            assert record.projection is not None
+            self._sent = record.projection.model_dump(mode="json")
             self._unrecorded.pop(0)
         return None
 
