@@ -23,6 +23,7 @@ from temporalio.workflow import NondeterminismError
 from connection.client import data_converter
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.case import CaseWorkflow
+from workflows.case.sandbox import workflow_runner
 
 EVENT_REF = re.compile(r"HistoryEvent\(id: (\d+), (\w+)")
 CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
@@ -55,6 +56,7 @@ def case_replayer(converter: DataConverter | None = None) -> Replayer:
     return Replayer(
         workflows=[CaseWorkflow, ArchiveCaseWorkflow],
         data_converter=converter or data_converter(),
+        workflow_runner=workflow_runner(),
     )
 
 

@@ -104,8 +104,28 @@ HISTORY_KINDS: dict[str, EventType.ValueType] = {
 }
 
 
+BYTES_PREFIX = "  bytes: "
+BYTES_ROWS = 8  # event types listed in the table, largest first (the JSON has all)
+
+
+def short_name(event_type: EventType.ValueType) -> str:
+    """`EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED` -> `update_accepted`, to fit the table."""
+    name = EventType.Name(event_type)[len("EVENT_TYPE_") :].lower()
+    for long, short in SHORTER:
+        name = name.replace(long, short)
+    return name
+
+
+SHORTER = (
+    ("workflow_execution_update_", "update_"),
+    ("workflow_execution_", "execution_"),
+    ("upsert_workflow_", "upsert_"),
+)
+
+
 async def history_profile(client: Client, workflow_id_: str | None) -> dict[str, int]:
-    """Event counts and size of one finished case's history."""
+    """Event counts and size of one finished case's history, in all and by event type
+    (`bytes: <event type>`)."""
     if workflow_id_ is None:
         return {}
     history = await client.get_workflow_handle(workflow_id_).fetch_history()
@@ -113,7 +133,10 @@ async def history_profile(client: Client, workflow_id_: str | None) -> dict[str,
     profile = {"events": len(history.events)}
     profile |= {name: kinds[kind] for name, kind in HISTORY_KINDS.items()}
     profile["bytes"] = sum(event.ByteSize() for event in history.events)
-    return profile
+    by_type: Counter[str] = Counter()
+    for event in history.events:
+        by_type[BYTES_PREFIX + short_name(event.event_type)] += event.ByteSize()
+    return profile | dict(by_type.most_common())
 
 
 # ---- the report ----------------------------------------------------------------------------------
@@ -215,9 +238,12 @@ class Report:
         row("CPU/case: whole machine (ms)", "machine_busy_ms_per_case", "{:.1f}")
         row("machine busy (cores)", "machine_busy_cores")
         row("RSS per open case (KiB)", "rss_kib_per_open_case", "{:.1f}")
-        for key in ("events", *HISTORY_KINDS, "bytes"):
+        by_type = [k for k in life["history"] if k.startswith(BYTES_PREFIX)]
+        by_type += [k for k in base["history"] if k.startswith(BYTES_PREFIX) and k not in by_type]
+        for key in ("events", *HISTORY_KINDS, "bytes", *by_type[:BYTES_ROWS]):
             a, b = cell(life["history"].get(key)), cell(base["history"].get(key))
-            lines.append(f"{'history: ' + key:34}{a:>12}{b:>12}")
+            label = key if key.startswith(BYTES_PREFIX) else "history: " + key
+            lines.append(f"{label:34}{a:>12}{b:>12}")
         return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ from bench.harness.load import alternating
 from bench.harness.report import print_report
 from bench.harness.temporal import dev_server
 from connection.client import data_converter
+from workflows.case.sandbox import workflow_runner
 
 say = options.progress()
 
@@ -152,6 +153,7 @@ async def measure(client: Client, args: argparse.Namespace, report: Report) -> R
             Replayer(
                 workflows=[BaselineWorkflow, BaselineArchiveWorkflow],
                 data_converter=data_converter(),
+                workflow_runner=workflow_runner(),
             ),
             bases,
         ),
