@@ -1,6 +1,8 @@
-"""Limits on the public endpoints: per client address in process, per case number in the database.
+"""Limits on the public endpoints: per client address and per case number, both in the database.
 
-`RateLimiter` is a sliding window per client address, in this process: it slows one client.
+`RateLimiter` is a sliding window of time buckets per client address, shared by every API
+process through the `rate_windows` table: it slows one client however many processes serve it.
+The address is stored only as an HMAC-SHA256 keyed by `HOTLINE_RATE_LIMIT_KEY`.
 
 `LookupGuard` protects the retrieval code of the citizen's progress lookup against guessing from
 many addresses at once. Every attempt on a case number is counted in the database
@@ -18,59 +20,133 @@ A right code clears the count. Rows of numbers not tried for a `FAILURE_WINDOW` 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
+import os
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from threading import Lock
+from typing import Annotated
 
-from fastapi import Request
-from sqlalchemy import delete, select
+from fastapi import Depends, Request
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from api.context import ApiContext, get_context
 from api.problems import Problem
 from db.engine import SessionFactory, dialect_insert
-from db.tables import CaseNumberRow, ProgressLookupGuardRow
+from db.tables import CaseNumberRow, ProgressLookupGuardRow, RateWindowRow
 
 MAX_FAILURES = 5
 LOCK_PERIOD = timedelta(hours=1)
 FAILURE_WINDOW = timedelta(hours=24)
+RATE_LIMIT_KEY_ENV = "HOTLINE_RATE_LIMIT_KEY"
+DEFAULT_RATE_LIMIT_KEY = "hotline-rate-limit"  # set HOTLINE_RATE_LIMIT_KEY in production
 
 
 class RateLimiter:
-    def __init__(self, limit: int, per_seconds: float) -> None:
+    """At most `limit` requests per client address in any `per_seconds`, counted in the
+    database so that every API process shares one budget per client.
+
+    The period is cut into `BUCKETS` buckets; one upsert adds the request to the current bucket
+    and returns its new count, so concurrent requests from any process are counted one after
+    the other (PostgreSQL holds the row, SQLite the write lock). A request over the limit is
+    taken back out of the count and refused with a Retry-After. Buckets older than the period
+    are deleted as requests come in.
+    """
+
+    BUCKETS = 6
+
+    def __init__(
+        self,
+        scope: str,
+        limit: int,
+        per_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.scope = scope
         self.limit = limit
         self.per_seconds = per_seconds
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = Lock()
+        self.bucket_seconds = max(1, per_seconds // self.BUCKETS)
+        self.clock = clock
 
-    def check(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits[key]
-            while hits and now - hits[0] > self.per_seconds:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                retry = int(self.per_seconds - (now - hits[0])) + 1
-                raise Problem(429, f"too many lookups; retry in {retry} s", retry_after=retry)
-            hits.append(now)
-            self._forget_idle(now)
+    def check(self, sessions: SessionFactory, client: str) -> None:
+        now = self.clock()
+        current = int(now) // self.bucket_seconds * self.bucket_seconds
+        oldest = current - self.per_seconds + self.bucket_seconds
+        key_hash = client_hash(client)
+        with sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            table = RateWindowRow.__table__
+            upsert = dialect_insert(dialect, RateWindowRow).values(
+                scope=self.scope, key_hash=key_hash, window_start=current, hits=1
+            )
+            hits_now = session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["scope", "key_hash", "window_start"],
+                    set_={"hits": table.c.hits + 1},
+                ).returning(table.c.hits)
+            ).scalar_one()
+            earlier = session.execute(
+                select(RateWindowRow.window_start, RateWindowRow.hits)
+                .where(
+                    RateWindowRow.scope == self.scope,
+                    RateWindowRow.key_hash == key_hash,
+                    RateWindowRow.window_start >= oldest,
+                    RateWindowRow.window_start < current,
+                )
+                .order_by(RateWindowRow.window_start)
+            ).all()
+            session.execute(
+                delete(RateWindowRow).where(
+                    RateWindowRow.scope == self.scope, RateWindowRow.window_start < oldest
+                )
+            )
+            before = [(start, hits) for start, hits in earlier]
+            if sum(hits for _, hits in before) + hits_now <= self.limit:
+                return
+            session.execute(
+                update(RateWindowRow)
+                .where(
+                    RateWindowRow.scope == self.scope,
+                    RateWindowRow.key_hash == key_hash,
+                    RateWindowRow.window_start == current,
+                )
+                .values(hits=table.c.hits - 1)
+            )
+        retry = self._retry_after([*before, (current, hits_now - 1)], now)
+        raise Problem(429, f"too many lookups; retry in {retry} s", retry_after=retry)
 
-    def _forget_idle(self, now: float) -> None:
-        """Drop the windows of addresses not seen for a whole window (memory stays bounded)."""
-        if len(self._hits) < 4 * self.limit:
-            return
-        idle = [
-            key for key, hits in self._hits.items() if not hits or now - hits[-1] > self.per_seconds
-        ]
-        for key in idle:
-            del self._hits[key]
+    def _retry_after(self, buckets: list[tuple[int, int]], now: float) -> int:
+        """Seconds until enough of the oldest buckets have left the period for one more request."""
+        remaining = sum(hits for _, hits in buckets)
+        for start, hits in buckets:
+            remaining -= hits
+            if remaining < self.limit:
+                return max(1, math.ceil(start + self.per_seconds - now))
+        return self.bucket_seconds
 
-    def __call__(self, request: Request) -> None:
-        self.check(request.client.host if request.client else "unknown")
+    def forget(self, sessions: SessionFactory) -> None:
+        """Clear this scope's counts (for tests and for an operator lifting a block)."""
+        with sessions.begin() as session:
+            session.execute(delete(RateWindowRow).where(RateWindowRow.scope == self.scope))
+
+    def __call__(
+        self, request: Request, context: Annotated[ApiContext, Depends(get_context)]
+    ) -> None:
+        self.check(context.sessions, request.client.host if request.client else "unknown")
+
+
+def client_hash(client: str) -> str:
+    """The keyed sha256 of a client address: the address itself is never stored."""
+    return hmac.new(_hash_key(), client.encode(), hashlib.sha256).hexdigest()
+
+
+def _hash_key() -> bytes:
+    return os.environ.get(RATE_LIMIT_KEY_ENV, DEFAULT_RATE_LIMIT_KEY).encode()
 
 
 class Verdict(StrEnum):

@@ -574,3 +574,20 @@ class CasePublicationRow(Base):
     public_text: Mapped[str] = mapped_column(Text)
     marked_by: Mapped[str] = mapped_column(String(USER_ID))
     marked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RateWindowRow(Base):
+    """Requests of one client (a keyed sha256 of its address, never the address) to one
+    rate-limited scope within one time bucket.
+
+    `api.rate_limit.RateLimiter` adds to it with one atomic upsert, so every API process counts
+    against the same budget; buckets older than the limit's period are deleted.
+    """
+
+    __tablename__ = "rate_windows"
+    __table_args__ = (Index(None, "window_start"),)
+
+    scope: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,9 +2,10 @@
 
 The answer holds status, expected reply and the public steps only (domain §13): no names, no
 phones, no department's words. The code travels in the body, never in the URL. Lookups are
-rate-limited per client address, and wrong codes are counted per case number across all
-addresses (`api.rate_limit.LookupGuard`): an unknown number is answered and counted exactly as a
-known number with a wrong code, and a locked number refuses every code for a while.
+rate-limited per client address across all API processes (`api.rate_limit.RateLimiter`), and
+wrong codes are counted per case number across all addresses (`api.rate_limit.LookupGuard`):
+an unknown number is answered and counted exactly as a known number with a wrong code, and a
+locked number refuses every code for a while.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from models.actions import Action
 from models.intake import CASE_NO_PATTERN
 
 router = APIRouter(prefix="/public", tags=["citizens"])
-lookups = RateLimiter(limit=10, per_seconds=60)
+lookups = RateLimiter(scope="progress-lookup", limit=10, per_seconds=60)
 guard = LookupGuard()
 NOT_FOUND = "no case with that number and retrieval code"
 

@@ -16,7 +16,7 @@ from tests.api.test_cases_api import open_case
 
 
 async def test_citizen_sees_progress_with_the_retrieval_code_only(api: Api) -> None:
-    lookups._hits.clear()
+    lookups.forget(api.sessions)
     case_no = await open_case(api, api.token_for("operator"))
     code = retrieval_code(api.sessions, case_no)
     assert code is not None and len(code) == 6
@@ -36,7 +36,7 @@ async def test_citizen_sees_progress_with_the_retrieval_code_only(api: Api) -> N
 
 
 async def test_progress_lookups_are_rate_limited(api: Api) -> None:
-    lookups._hits.clear()
+    lookups.forget(api.sessions)
     # A number of its own each time: the per-number lock (tests/api/test_progress_guard.py)
     # stays out of the way of the per-address limit.
     statuses = [
@@ -53,7 +53,7 @@ async def test_progress_lookups_are_rate_limited(api: Api) -> None:
     ]
     assert statuses[:-1] == [404] * lookups.limit
     assert statuses[-1] == 429
-    lookups._hits.clear()
+    lookups.forget(api.sessions)
 
 
 @pytest.fixture
