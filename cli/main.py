@@ -107,7 +107,8 @@ def run() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the case worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / HOTLINE_TASK_QUEUE."""
+    """Run the case worker against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / HOTLINE_TASK_QUEUE
+    (HOTLINE_WORKER_QUEUES=cases|heavy|cases,heavy chooses the queues; default both)."""
     from workers.worker import main
 
     mark_temporal_used()

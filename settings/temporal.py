@@ -21,6 +21,12 @@ class TemporalSettings:
     api_key: str | None = None
 
     @property
+    def heavy_task_queue(self) -> str:
+        """The queue of heavy work (history archive): always `<task_queue>-heavy`, derived the
+        same way by the case workflow (`workflows.archive.heavy_task_queue`)."""
+        return f"{self.task_queue}-heavy"
+
+    @property
     def tls(self) -> bool:
         return bool(self.tls_cert or self.tls_ca or self.api_key)
 

@@ -4,6 +4,10 @@ A case cannot export its own history while it is still running, so its last act 
 this workflow (abandoned by its parent on close). The one activity waits for the case's close
 event, exports the whole history, and stores it with the code version and a digest; the store
 writes a case's archive exactly once however often the activity is retried.
+
+It runs on the heavy task queue of the case's own queue (`heavy_task_queue`, polled by
+`workers.heavy`): the name is derived from the case's task queue, which is in its history, so
+every replay computes the same queue and the case and its archive can never disagree.
 """
 
 from __future__ import annotations
@@ -26,8 +30,16 @@ ARCHIVE_RETRY = RetryPolicy(
 )
 
 
+HEAVY_SUFFIX = "-heavy"
+
+
 def archive_workflow_id(case_no: str) -> str:
     return f"archive-{case_no}"
+
+
+def heavy_task_queue(case_task_queue: str) -> str:
+    """The queue of the heavy work (history archive) of cases run on `case_task_queue`."""
+    return f"{case_task_queue}{HEAVY_SUFFIX}"
 
 
 @workflow.defn

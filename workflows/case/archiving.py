@@ -1,5 +1,6 @@
-"""The case's last act: keep its complete history (the `ArchiveCaseWorkflow` child), or, for a
-history that ended before the archive existed, stamp the projection as it did then."""
+"""The case's last act: keep its complete history (the `ArchiveCaseWorkflow` child, on the
+heavy task queue of the case's queue), or, for a history that ended before the archive existed,
+stamp the projection as it did then."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workflows.case.context import CaseRun
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import ARCHIVE_CASE, CaseActivities
     from models.records import ArchiveRequest
-    from workflows.archive import ArchiveCaseWorkflow, archive_workflow_id
+    from workflows.archive import ArchiveCaseWorkflow, archive_workflow_id, heavy_task_queue
 
 
 ARCHIVE_HISTORY_PATCH = "archive-history-at-closure"
@@ -44,5 +45,6 @@ async def archive(case: CaseRun) -> None:
             run_id=workflow.info().run_id,
         ),
         id=archive_workflow_id(case_no),
+        task_queue=heavy_task_queue(workflow.info().task_queue),
         parent_close_policy=ParentClosePolicy.ABANDON,
     )
