@@ -30,6 +30,7 @@ from api.routes import (
     knowledge,
     knowledge_search,
     knowledge_transfer,
+    metrics,
     notices,
     phrases,
     public,
@@ -38,7 +39,11 @@ from api.routes import (
 )
 from api.unexpected import UnexpectedErrorMiddleware
 from connection.client import connect
-from db.engine import make_engine, session_factory
+from db.engine import SessionFactory, make_engine, session_factory
+from observability.api_latency import LatencyMiddleware, latency_histogram
+from observability.hotline_gauges import HotlineCollector
+from observability.registry import new_registry
+from observability.tracing import instrument_api
 from settings.temporal import TemporalSettings
 
 logger = logging.getLogger(__name__)
@@ -79,6 +84,7 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)  # Prometheus scrapes it: no sign-in, codes only
     app.include_router(cases.router)
     app.include_router(case_actions.router)
     app.include_router(admin.router)
@@ -99,4 +105,14 @@ def create_app(context: ApiContext | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)  # innermost: sees what no handler knew
     app.add_middleware(BodyLimitMiddleware)  # inside the CORS middleware: its 413 gets CORS
     app.add_middleware(codec.CodecCorsMiddleware)
+    registry = new_registry()
+    registry.register(HotlineCollector(lambda: _sessions_of(app)))
+    app.state.metrics_registry = registry
+    app.add_middleware(LatencyMiddleware, histogram=latency_histogram(registry))  # outermost
+    instrument_api(app)  # OpenTelemetry spans per request, when tracing is configured
     return app
+
+
+def _sessions_of(app: FastAPI) -> SessionFactory | None:
+    context: ApiContext | None = getattr(app.state, "context", None)
+    return None if context is None else context.sessions

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from workers.worker import Alongside
 
 CONFIG_NAME = "temporal-dev.yml"
+DEV_SERVICE = "hotline-dev"
 
 
 class TemporalServer(BaseModel):
@@ -177,12 +179,20 @@ def run_stack(config: DevStackConfig | None = None) -> None:
     from db.engine import make_engine, session_factory
     from db.seed import seed_demo
     from migrations.runner import upgrade
+    from observability.logs import configure_logging
+    from observability.sdk_runtime import enable_sdk_metrics
+    from observability.tracing import configure_tracing
     from security.keys import keys_file, load_key_ring
     from services.demo_users import ensure_demo_users
     from settings.temporal import TemporalSettings
     from workers.worker import run_worker
 
     config = config or load_config()
+    # The worker and the API share this process: one log handler (quiet: warnings and up),
+    # one tracer when OTEL_EXPORTER_OTLP_ENDPOINT is set, the SDK's metrics on /metrics.
+    configure_logging(DEV_SERVICE, level=logging.WARNING)
+    configure_tracing(DEV_SERVICE)
+    enable_sdk_metrics()
     server = config.temporal
     keys = Settings.from_env().codec_keys_file
     ring = load_key_ring(keys)  # creates .hotline/codec-keys.json on the first run
@@ -263,14 +273,22 @@ def console_users(given: Sequence[DemoCredential], config: DevStackConfig) -> st
 
 def _next_steps(config: DevStackConfig) -> str:
     from activities.channels.registry import load_notice_settings, notice_destinations
+    from settings.observability import WorkerHttpSettings
 
     server = config.temporal
+    http = WorkerHttpSettings.from_env()
+    worker_http = (
+        f"http://{http.host}:{http.port}/metrics  (/healthz, /readyz)"
+        if http.port is not None
+        else "no metrics endpoint (HOTLINE_WORKER_HTTP_PORT=0)"
+    )
     notices = "\n".join(f"  {line}" for line in notice_destinations(load_notice_settings()))
     return f"""
 hotline12345 is running
   Temporal     {config.address}  (namespace {config.namespace}, task queue {config.task_queue})
   Temporal UI  http://{server.ip}:{server.ui_port}  (codec: {codec_endpoint(config)})
-  HTTP API     http://{config.api.host}:{config.api.port}  (OpenAPI: /docs)
+  HTTP API     http://{config.api.host}:{config.api.port}  (/docs, /metrics, /readyz)
+  worker       {worker_http}
   app database {config.app_database_url}
 notices (`hotline notices summary`):
 {notices}

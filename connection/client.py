@@ -16,6 +16,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import TLSConfig
 
+from observability.sdk_runtime import process_runtime
+from observability.tracing import tracing_interceptors
 from security.codec import EncryptionCodec
 from security.keys import KeyRing, keys_file, load_key_ring, read_key_ring
 from settings.environment import Settings
@@ -88,4 +90,6 @@ async def connect(settings: TemporalSettings | None = None, *, lazy: bool = Fals
         tls=tls_config(settings),
         api_key=settings.api_key,
         lazy=lazy,
+        runtime=process_runtime(),  # the SDK's metrics, where the process enabled them
+        interceptors=tracing_interceptors(),  # empty unless tracing is configured
     )

@@ -1,4 +1,5 @@
-"""The case worker: runs CaseWorkflow and its activities on the hotline task queue.
+"""The case worker: runs CaseWorkflow and its activities on the hotline task queue (and, by
+default, the heavy work of `workers.heavy` on `<task queue>-heavy`).
 
 The worker process's composition root: it registers the workflows and activities and hands the
 activities what they must not import (the transition store's hooks, how a review is started).
@@ -10,11 +11,11 @@ import asyncio
 import functools
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.archive import HistoryArchiver
 from activities.calendar_source import CalendarSource, load_overrides
@@ -25,17 +26,23 @@ from activities.knowledge import KnowledgeActivities
 from activities.review_rearm import ReviewRearmer
 from connection.client import connect
 from db.engine import make_engine, session_factory
+from observability.logs import configure_logging
+from observability.sdk_runtime import enable_sdk_metrics
+from observability.tracing import configure_tracing
+from observability.worker_metrics import worker_endpoint
 from rules.calendar import WorkingCalendar
 from services.knowledge_review import start_review
 from settings.environment import Settings
 from settings.notices import NoticeSettings
 from settings.temporal import TemporalSettings
 from workers.composition import transition_hooks
+from workers.heavy import CaseWorker, QueueKind, build_heavy_worker, worker_queues
 from workers.notice_dispatch import NoticeDispatcher
 from workers.schedules import ensure_knowledge_sweep
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.article_review import ArticleReviewWorkflow
 from workflows.case import CaseWorkflow
+from workflows.case.sandbox import workflow_runner
 from workflows.knowledge_sweep import KnowledgeSweepWorkflow
 from workflows.notice_delivery import NoticeDeliveryWorkflow
 
@@ -53,10 +60,14 @@ def build_worker(
     calendar: WorkingCalendar | None = None,
     executor: ThreadPoolExecutor | None = None,
     notices: NoticeSettings | None = None,
+    heavy: bool = True,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """One worker: the case, knowledge-base and notice delivery workflows plus their
     activities, against one application database (`notices`: where notices go, default from
-    the environment). It does not look for notices to deliver: `run_worker` starts that."""
+    the environment), and (`heavy`) the worker of the queue's heavy work beside it. It does
+    not look for notices to deliver: `run_worker` starts that. The archive stays registered
+    here too, for archives started on the case queue before heavy work had a queue."""
     sessions = session_factory(make_engine(database_url))
     source = CalendarSource(
         calendar or WorkingCalendar.load(Settings.from_env().holidays_dir),
@@ -65,8 +76,9 @@ def build_worker(
     activities = CaseActivities(sessions, source, hooks=transition_hooks())
     knowledge = KnowledgeActivities(sessions, source)
     archiver = HistoryArchiver(client, sessions)
-    return Worker(
+    return CaseWorker(
         client,
+        heavy=build_heavy_worker(client, task_queue, sessions) if heavy else None,
         task_queue=task_queue,
         workflows=[
             CaseWorkflow,
@@ -83,6 +95,8 @@ def build_worker(
             *DeliveryActivities(sessions, notices or load_notice_settings()).all(),
         ],
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
+        workflow_runner=workflow_runner(),
+        interceptors=interceptors,
     )
 
 
@@ -96,6 +110,10 @@ async def run_worker(
     Next to the worker the notice dispatcher starts the delivery of every waiting notice; where
     notices go is printed first (`announce_notices`; the dev stack prints it with its own)."""
     settings = settings or TemporalSettings.from_env()
+    queues = worker_queues()
+    if QueueKind.CASES not in queues:
+        await run_heavy_worker(settings, database_url)
+        return
     notices = load_notice_settings()
     if announce_notices:
         print("notices:", *notice_destinations(notices), sep="\n  ", flush=True)
@@ -109,10 +127,23 @@ async def run_worker(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with build_worker(client, settings.task_queue, database_url, notices=notices):
-            log.info(
-                "worker polling task queue %s in namespace %s",
+        heavy = QueueKind.HEAVY in queues
+        endpoint = await worker_endpoint(client, session_factory(make_engine(database_url)))
+        async with (
+            build_worker(
+                client,
                 settings.task_queue,
+                database_url,
+                notices=notices,
+                heavy=heavy,
+                interceptors=endpoint.interceptors,
+            ),
+            endpoint,
+        ):
+            log.info(
+                "worker polling task queue %s%s in namespace %s",
+                settings.task_queue,
+                f" and {settings.heavy_task_queue}" if heavy else "",
                 settings.namespace,
             )
             sessions = session_factory(make_engine(database_url))
@@ -132,8 +163,35 @@ async def run_worker(
             loop.remove_signal_handler(signum)
 
 
+async def run_heavy_worker(settings: TemporalSettings, database_url: str | None) -> None:
+    """Poll only the heavy task queue until SIGINT or SIGTERM (`HOTLINE_WORKER_QUEUES=heavy`)."""
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    sessions = session_factory(make_engine(database_url))
+    try:
+        async with build_heavy_worker(client, settings.task_queue, sessions):
+            log.info(
+                "worker polling task queue %s in namespace %s",
+                settings.heavy_task_queue,
+                settings.namespace,
+            )
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+WORKER_SERVICE = "hotline-worker"
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(WORKER_SERVICE)
+    configure_tracing(WORKER_SERVICE)
+    enable_sdk_metrics()
     asyncio.run(run_worker())
 
 

@@ -1,0 +1,1 @@
+"""What the hotline's operators see of it running: metrics, traces, logs."""
