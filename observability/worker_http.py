@@ -1,27 +1,24 @@
 """The worker process's small HTTP endpoint: `/metrics`, `/healthz` and `/readyz`.
 
 `/healthz` answers 200 while the process runs. `/readyz` answers 200 only while the worker's
-database answers `SELECT 1` and the Temporal frontend its health check, each within
-`CHECK_TIMEOUT_S`; otherwise 503 with `Retry-After` and which dependency failed (its kind, never
-its address), as the API's `/readyz` does. Served with asyncio streams: no framework needed.
+database and Temporal answer (`observability.readiness`, the API's check too); otherwise 503
+with `Retry-After` and which dependency failed (its kind, never its address). Served with
+asyncio streams: no framework needed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
-from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
-from sqlalchemy import text
 from temporalio.client import Client
 
 from db.engine import SessionFactory
+from observability.readiness import readiness
 from observability.registry import CONTENT_TYPE_LATEST, exposition
 from observability.sdk_runtime import sdk_metrics_text
 
-CHECK_TIMEOUT_S = 2.0
 RETRY_AFTER_SECONDS = 5
 
 
@@ -72,9 +69,7 @@ class WorkerHttp:
         if path == "/healthz":
             return "200 OK", "application/json", b'{"status": "ok"}', []
         if path == "/readyz":
-            database, temporal = await asyncio.gather(
-                _check(asyncio.to_thread(self._select_one)), _check(self._temporal_health())
-            )
+            database, temporal = await readiness(self.sessions, self.client)
             ready = database == "ok" and temporal == "ok"
             answer = {
                 "status": "ready" if ready else "not ready",
@@ -87,22 +82,3 @@ class WorkerHttp:
             retry = [f"Retry-After: {RETRY_AFTER_SECONDS}"]
             return "503 Service Unavailable", "application/json", body, retry
         return "404 Not Found", "application/json", b'{"status": "not found"}', []
-
-    def _select_one(self) -> bool:
-        with self.sessions() as session:
-            return session.execute(text("SELECT 1")).scalar() == 1
-
-    async def _temporal_health(self) -> bool:
-        timeout = timedelta(seconds=CHECK_TIMEOUT_S)
-        return await self.client.service_client.check_health(timeout=timeout)
-
-
-async def _check(probe: Awaitable[bool]) -> str:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_S):
-            answered = await probe
-    except TimeoutError:
-        return "timed out"
-    except Exception:  # any failure of the dependency means: not ready
-        return "unreachable"
-    return "ok" if answered else "unreachable"

@@ -10,26 +10,19 @@ answers hold nothing but these words.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from api.context import ApiContext, get_context
 from api.unavailable import RETRY_AFTER_SECONDS
-from db.engine import SessionFactory
-
-CHECK_TIMEOUT_S = 2.0
+from observability.readiness import CHECK_TIMEOUT_S, Check, readiness
 
 router = APIRouter(tags=["health"])
 Context = Annotated[ApiContext, Depends(get_context)]
-Check = Literal["ok", "unreachable", "timed out"]
+__all__ = ["CHECK_TIMEOUT_S", "router"]
 
 
 class Liveness(BaseModel):
@@ -53,29 +46,8 @@ async def healthz() -> Liveness:
     responses={503: {"model": Readiness, "description": "a dependency does not answer"}},
 )
 async def readyz(context: Context) -> JSONResponse:
-    database, temporal = await asyncio.gather(
-        _check(run_in_threadpool(_select_one, context.sessions)),
-        _check(
-            context.client.service_client.check_health(timeout=timedelta(seconds=CHECK_TIMEOUT_S))
-        ),
-    )
+    database, temporal = await readiness(context.sessions, context.client)
     ready = database == "ok" and temporal == "ok"
     body = Readiness(status="ready" if ready else "not ready", database=database, temporal=temporal)
     headers = {} if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503, headers=headers)
-
-
-def _select_one(sessions: SessionFactory) -> bool:
-    with sessions() as session:
-        return session.execute(text("SELECT 1")).scalar() == 1
-
-
-async def _check(probe: Awaitable[bool]) -> Check:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_S):
-            answered = await probe
-    except TimeoutError:
-        return "timed out"
-    except Exception:  # any failure of the dependency means: not ready
-        return "unreachable"
-    return "ok" if answered else "unreachable"
