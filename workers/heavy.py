@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.archive import HistoryArchiver
 from db.engine import SessionFactory
@@ -57,6 +57,7 @@ def build_heavy_worker(
     case_task_queue: str,
     sessions: SessionFactory,
     executor: ThreadPoolExecutor | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """The worker of the heavy queue that belongs to `case_task_queue`."""
     return Worker(
@@ -66,6 +67,7 @@ def build_heavy_worker(
         activities=HistoryArchiver(client, sessions).all(),
         activity_executor=executor or ThreadPoolExecutor(HEAVY_THREADS),
         workflow_runner=workflow_runner(),
+        interceptors=interceptors,
     )
 
 

@@ -172,7 +172,13 @@ async def run_heavy_worker(settings: TemporalSettings, database_url: str | None)
         loop.add_signal_handler(signum, stop.set)
     sessions = session_factory(make_engine(database_url))
     try:
-        async with build_heavy_worker(client, settings.task_queue, sessions):
+        endpoint = await worker_endpoint(client, sessions)  # the probes of a heavy-only pod
+        async with (
+            build_heavy_worker(
+                client, settings.task_queue, sessions, interceptors=endpoint.interceptors
+            ),
+            endpoint,
+        ):
             log.info(
                 "worker polling task queue %s in namespace %s",
                 settings.heavy_task_queue,
