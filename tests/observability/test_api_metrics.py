@@ -86,3 +86,21 @@ async def test_every_hotline_metric_of_the_dashboard_is_on_the_api_endpoint(api:
     }
     assert named, "the dashboard names no hotline metric"
     assert named <= exported, named - exported
+
+
+DATABASE_GAUGES = re.compile(r"\bhotline_(?:cases|notices)\w*")
+
+
+def test_the_dashboard_counts_each_database_gauge_once_however_many_processes_export_it() -> None:
+    """Every API and worker process exports the same database gauges: a plain sum over them
+    would show each case once per process."""
+    exprs = [
+        target["expr"]
+        for panel in json.loads(DASHBOARD.read_text())["panels"]
+        for target in panel.get("targets", [])
+    ]
+    gauged = [expr for expr in exprs if DATABASE_GAUGES.search(expr)]
+    assert len(gauged) >= 5
+    for expr in gauged:
+        for found in DATABASE_GAUGES.finditer(expr):
+            assert expr[: found.start()].endswith("max without (instance, job, pod) ("), expr
