@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 DEFAULT_PORT = 9100
+PORT_ENV = "HOTLINE_WORKER_HTTP_PORT"
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,11 @@ class WorkerHttpSettings:
     @classmethod
     def from_env(cls) -> WorkerHttpSettings:
         host = os.environ.get("HOTLINE_WORKER_HTTP_HOST", "").strip() or "127.0.0.1"
-        raw = os.environ.get("HOTLINE_WORKER_HTTP_PORT", "").strip().lower()
+        raw = os.environ.get(PORT_ENV, "").strip().lower()
         if raw in ("0", "off", "none"):
             return cls(host=host, port=None)
-        return cls(host=host, port=int(raw) if raw else DEFAULT_PORT)
+        if not raw:
+            return cls(host=host, port=DEFAULT_PORT)
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            raise ValueError(f"{PORT_ENV} must be a port number (1-65535) or 0/off, not {raw!r}")
+        return cls(host=host, port=int(raw))
