@@ -75,9 +75,10 @@ class HttpLoad:
         self, kind: str, method: str, path: str, headers: dict[str, str], body: Any = None
     ) -> httpx.Response | None:
         """One request; its answer is kept (None: no answer in time or the connection broke)."""
+        http = self.client_for(headers.get("Idempotency-Key", path))
         started = time.monotonic()
         try:
-            response = await self.http.request(
+            response = await http.request(
                 method, path, headers=headers, json=body, timeout=REQUEST_TIMEOUT_S
             )
         except httpx.TransportError as err:
@@ -95,6 +96,10 @@ class HttpLoad:
             )
         )
         return response
+
+    def client_for(self, key: str) -> httpx.AsyncClient:
+        """The connection a request goes by (by its idempotency key, else its path)."""
+        return self.http
 
     async def until_done(
         self, kind: str, method: str, path: str, headers: dict[str, str], body: Any

@@ -8,14 +8,12 @@ reviewed and called back, so it closes and its history archive runs on the heavy
 
 from __future__ import annotations
 
-import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
-from tests.reliability.http_load import REQUEST_TIMEOUT_S, Answer, HttpLoad
+from tests.reliability.http_load import HttpLoad
 
 REVIEW = {"approve": True}
 CALLBACK = {"reached": True, "resolved": True, "satisfaction": "satisfied"}
@@ -46,28 +44,3 @@ class TwoApiLoad(HttpLoad):
         if key.startswith(self.prefix):  # an intake: alternate by serial
             return (self.http, self.second)[int(key.rsplit("-", 1)[1]) % 2]
         return (self.http, self.second)[zlib.crc32(key.encode()) % 2]
-
-    async def send(
-        self, kind: str, method: str, path: str, headers: dict[str, str], body: Any = None
-    ) -> httpx.Response | None:
-        http = self.client_for(headers.get("Idempotency-Key", path))
-        started = time.monotonic()
-        try:
-            response = await http.request(
-                method, path, headers=headers, json=body, timeout=REQUEST_TIMEOUT_S
-            )
-        except httpx.TransportError as err:
-            self.answers.append(Answer(kind, started, time.monotonic(), 0, detail=repr(err)))
-            return None
-        self.answers.append(
-            Answer(
-                kind,
-                started,
-                time.monotonic(),
-                response.status_code,
-                response.headers.get("content-type", ""),
-                response.headers.get("retry-after"),
-                response.text[:300],
-            )
-        )
-        return response
