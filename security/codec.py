@@ -8,8 +8,16 @@ Payload (its metadata and data) is encrypted under the key ring's active key, wi
 
 Decoding uses the key the payload names, any key of the ring, so histories written before a
 rotation still decode and replay. Payloads that are not encrypted (histories from before the
-codec) pass through unchanged. Search attributes never pass through a codec: they stay clear
-text, and hold no personal data (see models/search_attributes.py).
+codec) pass through unchanged.
+
+A serialised payload of `COMPRESS_FROM` bytes or more is deflated before it is encrypted when
+that makes it smaller (a case record's JSON repeats its keys and shrinks by about a third).
+Such a payload says `encryption-compression: zlib` too, and that word is authenticated with the
+key id, so it cannot be added or removed unnoticed. Payloads from before compression carry no
+such word and decrypt as they always did.
+
+Search attributes never pass through a codec: they stay clear text, and hold no personal data
+(see models/search_attributes.py).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,6 +41,9 @@ ENCRYPTED = b"binary/encrypted"
 KEY_ID_KEY = "encryption-key-id"
 NONCE_BYTES = 12
 TAG_BYTES = 16
+COMPRESSION_KEY = "encryption-compression"
+ZLIB = b"zlib"
+COMPRESS_FROM = 128  # bytes of serialised payload; below this deflate rarely pays for itself
 REFRESH_INTERVAL = 5.0  # seconds between two re-reads of the ring for an unknown key
 
 
@@ -76,14 +88,17 @@ class EncryptionCodec(PayloadCodec):
     def encrypt(self, payload: Payload) -> Payload:
         """The payload, serialised whole and encrypted under the active key."""
         key_id = self._ring.active
+        raw_id = key_id.encode("utf-8")
+        plain = payload.SerializeToString()
+        metadata = {ENCODING_KEY: ENCRYPTED, KEY_ID_KEY: raw_id}
+        if len(plain) >= COMPRESS_FROM:
+            deflated = zlib.compress(plain)
+            if len(deflated) < len(plain):
+                plain = deflated
+                metadata[COMPRESSION_KEY] = ZLIB
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._cipher(key_id).encrypt(
-            nonce, payload.SerializeToString(), key_id.encode("utf-8")
-        )
-        return Payload(
-            metadata={ENCODING_KEY: ENCRYPTED, KEY_ID_KEY: key_id.encode("utf-8")},
-            data=nonce + sealed,
-        )
+        sealed = self._cipher(key_id).encrypt(nonce, plain, _associated_data(raw_id, metadata))
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def decrypt(self, payload: Payload) -> Payload:
         """The original payload of an encrypted one; any other payload unchanged."""
@@ -105,14 +120,23 @@ class EncryptionCodec(PayloadCodec):
             raise PayloadDecryptionError(
                 f"cannot decrypt a payload: {err}; was it written with another key ring?", key_id
             ) from None
+        compression = payload.metadata.get(COMPRESSION_KEY)
+        if compression is not None and compression != ZLIB:
+            raise PayloadDecryptionError(
+                f"encrypted payload under key {key_id!r} names an unknown compression "
+                f"{compression.decode('utf-8', errors='replace')!r}",
+                key_id,
+            )
         try:
-            plain = cipher.decrypt(nonce, sealed, raw_id)
+            plain = cipher.decrypt(nonce, sealed, _associated_data(raw_id, payload.metadata))
         except InvalidTag:
             raise PayloadDecryptionError(
                 f"payload encrypted under key {key_id!r} fails authentication: this ring's key "
                 f"{key_id!r} is not the one that encrypted it, or the ciphertext was changed",
                 key_id,
             ) from None
+        if compression is not None:
+            plain = zlib.decompress(plain)
         decoded = Payload()
         decoded.ParseFromString(plain)
         return decoded
@@ -133,3 +157,10 @@ class EncryptionCodec(PayloadCodec):
                 key = self._ring.key(key_id)
             cipher = self._ciphers[key_id] = AESGCM(key)
         return cipher
+
+
+def _associated_data(raw_id: bytes, metadata: Mapping[str, bytes]) -> bytes:
+    """What GCM authenticates besides the ciphertext: the key id, and the compression if any
+    (a payload from before compression authenticates its key id alone)."""
+    compression = metadata.get(COMPRESSION_KEY)
+    return raw_id if compression is None else raw_id + b";" + compression

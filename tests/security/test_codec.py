@@ -7,12 +7,21 @@ import os
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
 from connection.client import data_converter
 from models.intake import CaseIntake
-from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
+from security.codec import (
+    COMPRESSION_KEY,
+    ENCRYPTED,
+    KEY_ID_KEY,
+    NONCE_BYTES,
+    ZLIB,
+    EncryptionCodec,
+    PayloadDecryptionError,
+)
 from security.keys import KeyRing, generate, init, read_key_ring, rotate
 from settings.environment import KEYS_FILE_ENV
 from tests.workflows.cases import intake
@@ -41,7 +50,7 @@ async def test_every_kind_of_value_round_trips(ring):
     for payload in payloads:
         assert payload.metadata["encoding"] == ENCRYPTED
         assert payload.metadata[KEY_ID_KEY] == ring.active.encode()
-        assert set(payload.metadata) == {"encoding", KEY_ID_KEY}
+        assert set(payload.metadata) <= {"encoding", KEY_ID_KEY, COMPRESSION_KEY}
     types: list[type] = [CaseIntake, str, type(None), list, dict, int, bool]
     assert await converter.decode(payloads, types) == values
 
@@ -135,6 +144,51 @@ async def test_unencrypted_payloads_pass_through(ring):
         None,
         "text",
     ]
+
+
+async def test_a_large_payload_is_deflated_before_it_is_encrypted(ring):
+    converter = data_converter(ring)
+    case = intake()
+    [payload] = await converter.encode([case])
+    assert payload.metadata[COMPRESSION_KEY] == ZLIB
+    [clear] = await DataConverter.default.encode([case.model_dump(mode="json")])
+    assert len(payload.data) < len(clear.SerializeToString())
+    assert await converter.decode([payload], [CaseIntake]) == [case]
+
+
+async def test_a_small_payload_is_encrypted_as_it_is(ring):
+    [payload] = await EncryptionCodec(ring).encode([Payload(data=b"x")])
+    assert COMPRESSION_KEY not in payload.metadata
+
+
+async def test_adding_or_removing_the_compression_word_is_refused(ring):
+    codec = EncryptionCodec(ring)
+    big = Payload(metadata={"encoding": b"json/plain"}, data=b'"' + b"a" * 500 + b'"')
+    [compressed] = await codec.encode([big])
+    [plain] = await codec.encode([Payload(data=b"x")])
+    stripped = Payload(
+        metadata={k: v for k, v in compressed.metadata.items() if k != COMPRESSION_KEY},
+        data=compressed.data,
+    )
+    added = Payload(metadata={**plain.metadata, COMPRESSION_KEY: ZLIB}, data=plain.data)
+    for tampered in (stripped, added):
+        with pytest.raises(PayloadDecryptionError, match="ciphertext was changed"):
+            await codec.decode([tampered])
+    unknown = Payload(
+        metadata={**compressed.metadata, COMPRESSION_KEY: b"lz4"}, data=compressed.data
+    )
+    with pytest.raises(PayloadDecryptionError, match="unknown compression 'lz4'"):
+        await codec.decode([unknown])
+
+
+async def test_a_payload_from_before_compression_still_decrypts(ring):
+    """Encrypted as the codec did before it deflated anything: key id alone authenticated."""
+    original = Payload(metadata={"encoding": b"json/plain"}, data=b'"' + b"a" * 500 + b'"')
+    nonce = os.urandom(NONCE_BYTES)
+    key_id = ring.active.encode()
+    sealed = AESGCM(ring.key(ring.active)).encrypt(nonce, original.SerializeToString(), key_id)
+    old = Payload(metadata={"encoding": ENCRYPTED, KEY_ID_KEY: key_id}, data=nonce + sealed)
+    assert await EncryptionCodec(ring).decode([old]) == [original]
 
 
 async def test_a_key_rotated_in_by_another_process_is_picked_up_once(tmp_path):
