@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from models.enums import CaseStatus, ClosureReason, EmergencyLine, NotAcceptedReason
@@ -14,7 +15,7 @@ from models.intake import (
     ThreeWayCall,
     ToDispatch,
 )
-from tests.workflows.cases import intake, start, started, until
+from tests.workflows.cases import CaseHandle, actions, intake, start, started, until
 from workflows.case import CaseWorkflow
 
 
@@ -71,3 +72,33 @@ async def test_merge_into_missing_master_keeps_case_for_dispatch(client: Client)
     )
     assert state.status is CaseStatus.RECEIVED
     assert any("GY20200101-000001" in w for w in state.warnings)
+
+
+async def _scheduled_activities_by_task(handle: CaseHandle) -> list[list[str]]:
+    """The activity types each workflow task scheduled, in order (tasks with none left out)."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for event in (await handle.fetch_history()).events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            current = []
+            groups.append(current)
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            current.append(event.activity_task_scheduled_event_attributes.activity_type.name)
+    return [group for group in groups if group]
+
+
+async def test_a_named_lead_is_checked_while_the_intake_is_recorded(client: Client) -> None:
+    handle = await start(client, intake())
+    await until(handle, lambda s: s.status is CaseStatus.DISPATCHED)
+    tasks = await _scheduled_activities_by_task(handle)
+    assert tasks[:2] == [["route_case", "record_transition"], ["record_transition"]]
+    assert await actions(handle) == ["intake", "dispatch"]
+
+
+async def test_an_unknown_lead_named_at_intake_is_refused_after_the_intake(client: Client) -> None:
+    handle = await start(client, intake(outcome=ToDispatch(lead_department="no-such-dept")))
+    state = await until(handle, lambda s: len(s.timeline) >= 2)
+    assert [e.action for e in state.timeline] == ["intake", "dispatch_refused"]
+    assert state.status is CaseStatus.RECEIVED
+    assert [c.key for c in state.clocks] == ["dispatch"]
+    assert "no-such-dept" in state.timeline[1].detail["reason"]
