@@ -39,7 +39,7 @@ import sys
 import tracemalloc
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
@@ -77,16 +77,6 @@ def bucket(frames: Sequence[tracemalloc.Frame]) -> str:
         if name.endswith("_workflow_instance.py") or "/workflows/" in name or "/models/" in name:
             return BUCKETS[2]
     return BUCKETS[3]
-
-
-@dataclass
-class HeapGrowth:
-    """KiB the traced Python heap grew by, by bucket."""
-
-    buckets: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-
-    def figures(self) -> dict[str, float]:
-        return dict(self.buckets)
 
 
 @dataclass
@@ -178,7 +168,7 @@ async def measure_rss(driver: Driver, count: int, concurrency: int) -> float:
     return grown
 
 
-async def measure_heap(driver: Driver, count: int, concurrency: int) -> HeapGrowth:
+async def measure_heap(driver: Driver, count: int, concurrency: int) -> dict[str, float]:
     """How the traced Python heap grew with `count` open cases, by bucket and by module copied.
     The process must trace from its start (`-X tracemalloc`)."""
     settle()
@@ -186,12 +176,11 @@ async def measure_heap(driver: Driver, count: int, concurrency: int) -> HeapGrow
     handles = await open_cases(driver, count, concurrency)
     settle(trim=False)
     end = tracemalloc.take_snapshot()
-    growth = HeapGrowth()
+    growth: defaultdict[str, float] = defaultdict(float)
     for diff in end.compare_to(start, "traceback"):
-        frames = list(diff.traceback)
-        growth.buckets[bucket(frames)] += diff.size_diff / 1024
+        growth[bucket(list(diff.traceback))] += diff.size_diff / 1024
     await terminate_all(handles, concurrency)
-    return growth
+    return dict(growth)
 
 
 async def warmed_up(
@@ -269,11 +258,11 @@ def traced_heaps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     return heaps
 
 
-async def heap_child(args: argparse.Namespace) -> dict[str, HeapGrowth]:
+async def heap_child(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     if not tracemalloc.is_tracing():
         raise SystemExit(f"bench.memory: {HEAP_CHILD} runs under python -X tracemalloc=N")
 
-    async def heap(driver: Driver) -> HeapGrowth:
+    async def heap(driver: Driver) -> dict[str, float]:
         return await measure_heap(driver, args.traced_cases, TRACED_CONCURRENCY)
 
     _, heaps = await warmed_up(args, heap)
@@ -310,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.heap_child:
         heaps = asyncio.run(heap_child(args))
-        print(json.dumps({name: heap.figures() for name, heap in heaps.items()}), flush=True)
+        print(json.dumps(heaps), flush=True)
         # Leave without finalising: the SDK's threads are still winding down, and CPython
         # 3.11's tracemalloc can crash when it is torn down while another thread allocates.
         os._exit(0)
