@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -277,6 +278,24 @@ def workers(client: Client, url: str) -> tuple[Worker, Worker]:
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
     )
     return build_worker(client, LIFECYCLE_TASK_QUEUE, url), bare
+
+
+@asynccontextmanager
+async def open_cases(
+    driver: Driver, count: int, concurrency: int
+) -> AsyncIterator[list[WorkflowHandle[Any, Any]]]:
+    """`count` dispatched cases of `driver`'s kind, open in the worker while the block runs (to
+    measure what they hold), terminated after it."""
+    handles = await bounded(count, concurrency, driver.open)
+    try:
+        yield handles
+    finally:
+        pending = iter(handles)
+
+        async def terminate() -> None:
+            await next(pending).terminate(reason="benchmark: open cases measured")
+
+        await bounded(len(handles), concurrency, terminate)
 
 
 async def run_batch(

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
 from bench.baseline import LOCAL_ACTIVITIES_PER_CASE, REMOTE_ACTIVITIES_PER_CASE, UPDATES_PER_CASE
 from bench.drivers import (
@@ -49,12 +49,13 @@ from bench.drivers import (
     Driver,
     Timings,
     both_kinds,
+    open_cases,
     run_batch,
     workers,
 )
 from bench.harness import options
 from bench.harness.database import app_database
-from bench.harness.load import alternating, bounded, round_sizes
+from bench.harness.load import alternating, round_sizes
 from bench.harness.machine import bytecode_cache, rss_kib, settle
 from bench.harness.report import cell, print_report
 from bench.harness.temporal import dev_server
@@ -78,15 +79,9 @@ async def measure_open_cases(driver: Driver, count: int, concurrency: int) -> Op
     """RSS growth with `count` dispatched cases open in the worker; they are terminated after."""
     settle()
     before = rss_kib()
-    handles = await bounded(count, concurrency, driver.open)
-    settle(trim=False)
-    after = rss_kib()
-
-    async def terminate(handle: WorkflowHandle[Any, Any]) -> None:
-        await handle.terminate(reason="benchmark: memory per open case measured")
-
-    pending = iter(handles)
-    await bounded(len(handles), concurrency, lambda: terminate(next(pending)))
+    async with open_cases(driver, count, concurrency):
+        settle(trim=False)
+        after = rss_kib()
     return OpenCases(count, before, after)
 
 

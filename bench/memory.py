@@ -42,15 +42,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowHandle
-
-from bench.drivers import WAITERS, Driver, both_kinds, run_batch, workers
+from bench.drivers import WAITERS, Driver, both_kinds, open_cases, run_batch, workers
 from bench.harness import options
 from bench.harness.database import app_database
-from bench.harness.load import bounded
-from bench.harness.machine import bytecode_cache, rss_kib, settle
+from bench.harness.machine import bytecode_cache, settle
 from bench.harness.report import print_report
 from bench.harness.temporal import dev_server
+from bench.lifecycle import OpenCases, measure_open_cases
 
 TRACE_FRAMES = 16
 TRACED_CONCURRENCY = 5  # tracing slows every allocation several times over
@@ -81,14 +79,9 @@ def bucket(frames: Sequence[tracemalloc.Frame]) -> str:
 
 @dataclass
 class KindMemory:
-    cases: int  # open for the RSS figure
-    rss_kib: float
+    rss_per_case: float  # KiB, over `--open-cases` (`bench.lifecycle`'s figure)
     traced_cases: int  # open in the traced process, for the heap figures
     heap_kib: dict[str, float]
-
-    @property
-    def rss_per_case(self) -> float:
-        return self.rss_kib / self.cases
 
     def heap_per_case(self, name: str | None = None) -> float:
         kib = sum(self.heap_kib.values()) if name is None else self.heap_kib.get(name, 0.0)
@@ -100,7 +93,6 @@ class KindMemory:
 
     def figures(self) -> dict[str, Any]:
         return {
-            "open_cases": self.cases,
             "traced_cases": self.traced_cases,
             "rss_kib_per_open_case": round(self.rss_per_case, 1),
             "python_heap_kib_per_open_case": round(self.heap_per_case(), 1),
@@ -144,42 +136,17 @@ class Report:
         return "\n".join(lines)
 
 
-async def open_cases(driver: Driver, count: int, concurrency: int) -> list[Any]:
-    return await bounded(count, concurrency, driver.open)
-
-
-async def terminate_all(handles: list[WorkflowHandle[Any, Any]], concurrency: int) -> None:
-    pending = iter(handles)
-
-    async def terminate() -> None:
-        await next(pending).terminate(reason="benchmark: memory per open case measured")
-
-    await bounded(len(handles), concurrency, terminate)
-
-
-async def measure_rss(driver: Driver, count: int, concurrency: int) -> float:
-    """KiB the process's RSS grew by with `count` open cases of `driver`'s kind."""
-    settle()
-    before = rss_kib()
-    handles = await open_cases(driver, count, concurrency)
-    settle(trim=False)
-    grown = rss_kib() - before
-    await terminate_all(handles, concurrency)
-    return grown
-
-
 async def measure_heap(driver: Driver, count: int, concurrency: int) -> dict[str, float]:
-    """How the traced Python heap grew with `count` open cases, by bucket and by module copied.
-    The process must trace from its start (`-X tracemalloc`)."""
+    """How the traced Python heap grew with `count` open cases, by bucket. The process must trace
+    from its start (`-X tracemalloc`)."""
     settle()
     start = tracemalloc.take_snapshot()
-    handles = await open_cases(driver, count, concurrency)
-    settle(trim=False)
-    end = tracemalloc.take_snapshot()
+    async with open_cases(driver, count, concurrency):
+        settle(trim=False)
+        end = tracemalloc.take_snapshot()
     growth: defaultdict[str, float] = defaultdict(float)
     for diff in end.compare_to(start, "traceback"):
         growth[bucket(list(diff.traceback))] += diff.size_diff / 1024
-    await terminate_all(handles, concurrency)
     return dict(growth)
 
 
@@ -204,21 +171,15 @@ async def warmed_up(
 async def run(args: argparse.Namespace) -> Report:
     say = options.progress(args.quiet)
 
-    async def rss(driver: Driver) -> float:
+    async def rss(driver: Driver) -> OpenCases:
         say(f"RSS: {args.open_cases} open {driver.name} cases")
-        return await measure_rss(driver, args.open_cases, args.concurrency)
+        return await measure_open_cases(driver, args.open_cases, args.concurrency)
 
     database, grown = await warmed_up(args, rss)
     say(f"Python heap: {args.traced_cases} open cases of each kind, in a traced process")
     heaps = traced_heaps(args)
     kinds = {
-        name: KindMemory(
-            args.open_cases,
-            grown[name],
-            args.traced_cases,
-            heaps[name],
-        )
-        for name in grown
+        name: KindMemory(grown[name].kib_per_case, args.traced_cases, heaps[name]) for name in grown
     }
     settings = {
         "open_cases": args.open_cases,
