@@ -55,9 +55,9 @@ class ContextRecordingCodec(PayloadCodec, WithSerializationContext):
     def _note(self, direction: str) -> None:
         context = self._context
         if isinstance(context, ActivitySerializationContext):
-            self._seen.append((direction, "activity", context.activity_type))
+            self._seen.append((direction, "activity", context.activity_type or ""))
         elif isinstance(context, WorkflowSerializationContext):
-            self._seen.append((direction, "workflow", context.workflow_id))
+            self._seen.append((direction, "workflow", context.workflow_id or ""))
         else:
             self._seen.append((direction, "none", ""))
 
