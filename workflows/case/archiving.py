@@ -8,7 +8,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
+from workflows.case import patches
 from workflows.case.context import CaseRun
+from workflows.case.patches import ARCHIVE_HISTORY_PATCH
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import ARCHIVE_CASE, CaseActivities
@@ -16,14 +18,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.archive import ArchiveCaseWorkflow, archive_workflow_id, heavy_task_queue
 
 
-ARCHIVE_HISTORY_PATCH = "archive-history-at-closure"
-
-
 async def archive(case: CaseRun) -> None:
     case_no = case.state.intake.case_no
     # Histories that ended before the archive existed scheduled `archive_case` here; their
     # replay finds no patch marker and must do the same.
-    if not workflow.patched(ARCHIVE_HISTORY_PATCH):
+    if not patches.taken(ARCHIVE_HISTORY_PATCH):
 
         async def stamp() -> ApplicationError | None:
             return await case.recorder.try_activity(

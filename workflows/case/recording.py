@@ -19,7 +19,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.case import patches
 from workflows.case.checks import refuse
+from workflows.case.patches import DELTA_PATCH, FAULTS_PATCH
 from workflows.case.views import SearchAttributeValues, projection, search_attribute_updates
 from workflows.case.views import search_attributes as attributes_of
 
@@ -35,10 +37,6 @@ with workflow.unsafe.imports_passed_through():
 
 DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-FAULTS_PATCH = "faults-instead-of-failures"
-DELTA_PATCH = "record-transition-delta"
-"""From this patch on, a record after the first carries only the projection fields that changed
-(`models.records.ProjectionDelta`); histories from before send the whole projection each time."""
 
 RetryWork = Callable[[], Awaitable[ApplicationError | None]]
 """The work of an open fault, run again by `retry_faults`; returns the new failure, if any."""
@@ -56,7 +54,7 @@ class Recorder:
         # Asked when the case starts, ahead of any command: a marker asked for later, after a
         # local activity, can land in another workflow task on replay than it did live. A case
         # from before the patch keeps sending whole projections to its end.
-        self._deltas = workflow.patched(DELTA_PATCH)
+        self._deltas = patches.taken(DELTA_PATCH)
 
     async def record(
         self,
@@ -164,7 +162,7 @@ class Recorder:
             if (
                 isinstance(cause, ApplicationError)
                 and cause.non_retryable
-                and workflow.patched(FAULTS_PATCH)
+                and patches.taken(FAULTS_PATCH)
             ):
                 return cause
             raise

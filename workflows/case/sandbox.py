@@ -43,6 +43,7 @@ PASSED_THROUGH = (
     "workflows.case.handling",
     "workflows.case.intake",
     "workflows.case.notices",
+    "workflows.case.patches",
     "workflows.case.recording",
     "workflows.case.replies",
     "workflows.case.supervision",

@@ -12,11 +12,13 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.case import patches
 from workflows.case.checks import require_lead, require_status
 from workflows.case.clocks import HANDLING_KEY
 from workflows.case.closure import close
 from workflows.case.context import CaseRun
 from workflows.case.notices import days_overdue, due_of, notice, step_of
+from workflows.case.patches import ESCALATION_DEADLINE_OFFSET_PATCH
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -31,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
 
 
 SYSTEM = "system"
-ESCALATION_DEADLINE_OFFSET_PATCH = "escalation-deadline-needs-offset"
 SUPERVISED_CLOCKS = (Step.SIGN_OFF.value, HANDLING_KEY)
 """The department's clocks a supervisor's deadline may shorten."""
 
@@ -152,7 +153,7 @@ async def escalate(case: CaseRun, request: Escalate | dict[str, Any]) -> None:
     if (
         request.deadline is not None
         and request.deadline.tzinfo is None
-        and workflow.patched(ESCALATION_DEADLINE_OFFSET_PATCH)
+        and patches.taken(ESCALATION_DEADLINE_OFFSET_PATCH)
     ):
         # Old histories read such a deadline as Beijing time; new signals refuse it.
         await case.recorder.record(

@@ -21,6 +21,7 @@ from workflows.case import (
     closure,
     extension,
     handling,
+    patches,
     replies,
     supervision,
 )
@@ -29,6 +30,7 @@ from workflows.case.archiving import archive
 from workflows.case.checks import refuse, require_open
 from workflows.case.clocks import Clocks, pin_limits_edition
 from workflows.case.context import CaseRun
+from workflows.case.patches import INTAKE_ROUTE_PATCH
 from workflows.case.recording import Recorder, check_retry_faults
 from workflows.case.views import case_view, current_search_attributes
 
@@ -59,12 +61,6 @@ with workflow.unsafe.imports_passed_through():
     from models.state import CaseState, CaseView
 
 
-INTAKE_ROUTE_PATCH = "intake-route-alongside-record"
-"""From this patch on, an intake naming its lead department checks the departments while the
-intake is recorded (`route_case` beside the first `record_transition`); before, one after the
-other. Asked before the case's first command, in its first workflow task."""
-
-
 def workflow_id(case_no: str) -> str:
     return f"case-{case_no}"
 
@@ -73,6 +69,7 @@ def workflow_id(case_no: str) -> str:
 class CaseWorkflow:
     @workflow.init
     def __init__(self, intake: CaseIntake) -> None:
+        patches.ask_engine_patch()  # before any other patch or command of the run
         state = CaseState(intake=intake, received_at=intake.received_at or workflow.now())
         self._state = state
         self._lock = asyncio.Lock()
@@ -103,7 +100,7 @@ class CaseWorkflow:
         running = self._case
         match intake.outcome:
             case ToDispatch(lead_department=lead, assisting_departments=assisting) if (
-                lead and workflow.patched(INTAKE_ROUTE_PATCH)
+                lead and patches.taken(INTAKE_ROUTE_PATCH)
             ):
                 await self._dispatch_at_intake(intake.operator_id, lead, assisting)
             case ToDispatch(lead_department=lead, assisting_departments=assisting):
