@@ -10,11 +10,17 @@ Decoding uses the key the payload names, any key of the ring, so histories writt
 rotation still decode and replay. Payloads that are not encrypted (histories from before the
 codec) pass through unchanged.
 
-A serialised payload of `COMPRESS_FROM` bytes or more is deflated before it is encrypted when
-that makes it smaller (a case record's JSON repeats its keys and shrinks by about a third).
-Such a payload says `encryption-compression: zlib` too, and that word is authenticated with the
-key id, so it cannot be added or removed unnoticed. Payloads from before compression carry no
-such word and decrypt as they always did.
+A serialised payload is deflated before it is encrypted whenever that makes it smaller, with a
+preset dictionary of the vocabulary all case payloads share (`security/payload_dictionary.py`):
+a transition, a delta or an Update's arguments is a few hundred bytes of JSON that deflate
+alone can barely shrink. The compressed plaintext is `0x00`, the dictionary's number, then the
+raw deflate stream; a serialised Payload never begins with `0x00` (protobuf has no field 0), so
+the first byte tells the two apart and the envelope's metadata needs no word for it. The marker
+is inside the ciphertext, so GCM authenticates it with the rest.
+
+Payloads written before the dictionary (December 2026) say `encryption-compression: zlib` and
+hold a zlib stream, with that word authenticated with the key id; payloads from before any
+compression carry neither. Both still decrypt as they always did.
 
 Search attributes never pass through a codec: they stay clear text, and hold no personal data
 (see models/search_attributes.py).
@@ -35,15 +41,17 @@ from temporalio.converter import PayloadCodec
 
 from models.errors import BadDataError
 from security.keys import KeyRing, UnknownKeyError
+from security.payload_dictionary import DICTIONARIES, NEWEST
 
 ENCODING_KEY = "encoding"
 ENCRYPTED = b"binary/encrypted"
 KEY_ID_KEY = "encryption-key-id"
 NONCE_BYTES = 12
 TAG_BYTES = 16
-COMPRESSION_KEY = "encryption-compression"
+COMPRESSION_KEY = "encryption-compression"  # payloads from before the dictionary only
 ZLIB = b"zlib"
-COMPRESS_FROM = 128  # bytes of serialised payload; below this deflate rarely pays for itself
+COMPRESSED = 0x00  # first plaintext byte of a compressed payload; then the dictionary number
+RAW_DEFLATE = -15  # zlib window bits: a bare deflate stream, no zlib header or checksum
 REFRESH_INTERVAL = 5.0  # seconds between two re-reads of the ring for an unknown key
 
 
@@ -91,11 +99,9 @@ class EncryptionCodec(PayloadCodec):
         raw_id = key_id.encode("utf-8")
         plain = payload.SerializeToString()
         metadata = {ENCODING_KEY: ENCRYPTED, KEY_ID_KEY: raw_id}
-        if len(plain) >= COMPRESS_FROM:
-            deflated = zlib.compress(plain)
-            if len(deflated) < len(plain):
-                plain = deflated
-                metadata[COMPRESSION_KEY] = ZLIB
+        deflated = _deflate(plain)
+        if len(deflated) < len(plain):
+            plain = deflated
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._cipher(key_id).encrypt(nonce, plain, _associated_data(raw_id, metadata))
         return Payload(metadata=metadata, data=nonce + sealed)
@@ -137,6 +143,8 @@ class EncryptionCodec(PayloadCodec):
             ) from None
         if compression is not None:
             plain = zlib.decompress(plain)
+        elif plain[:1] == bytes([COMPRESSED]):
+            plain = _inflate(plain, key_id)
         decoded = Payload()
         decoded.ParseFromString(plain)
         return decoded
@@ -157,6 +165,33 @@ class EncryptionCodec(PayloadCodec):
                 key = self._ring.key(key_id)
             cipher = self._ciphers[key_id] = AESGCM(key)
         return cipher
+
+
+def _deflate(plain: bytes) -> bytes:
+    """`plain` deflated with the newest dictionary, behind its two-byte marker."""
+    compressor = zlib.compressobj(
+        zlib.Z_BEST_COMPRESSION, zlib.DEFLATED, RAW_DEFLATE, zdict=DICTIONARIES[NEWEST]
+    )
+    return bytes([COMPRESSED, NEWEST]) + compressor.compress(plain) + compressor.flush()
+
+
+def _inflate(plain: bytes, key_id: str) -> bytes:
+    """The serialised payload of a compressed plaintext (marker, dictionary number, deflate)."""
+    number = plain[1] if len(plain) > 1 else None
+    dictionary = DICTIONARIES.get(number) if number is not None else None
+    if dictionary is None:
+        raise PayloadDecryptionError(
+            f"encrypted payload under key {key_id!r} names an unknown compression dictionary "
+            f"{number!r}",
+            key_id,
+        )
+    decompressor = zlib.decompressobj(RAW_DEFLATE, zdict=dictionary)
+    try:
+        return decompressor.decompress(plain[2:]) + decompressor.flush()
+    except zlib.error as err:
+        raise PayloadDecryptionError(
+            f"encrypted payload under key {key_id!r} does not inflate: {err}", key_id
+        ) from None
 
 
 def _associated_data(raw_id: bytes, metadata: Mapping[str, bytes]) -> bytes:

@@ -4,6 +4,7 @@ text in what is stored, decoding under old keys, and clear errors for what canno
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from temporalio.converter import DataConverter
 from connection.client import data_converter
 from models.intake import CaseIntake
 from security.codec import (
+    COMPRESSED,
     COMPRESSION_KEY,
     ENCRYPTED,
     KEY_ID_KEY,
@@ -23,6 +25,7 @@ from security.codec import (
     PayloadDecryptionError,
 )
 from security.keys import KeyRing, generate, init, read_key_ring, rotate
+from security.payload_dictionary import NEWEST
 from settings.environment import KEYS_FILE_ENV
 from tests.workflows.cases import intake
 
@@ -50,7 +53,7 @@ async def test_every_kind_of_value_round_trips(ring):
     for payload in payloads:
         assert payload.metadata["encoding"] == ENCRYPTED
         assert payload.metadata[KEY_ID_KEY] == ring.active.encode()
-        assert set(payload.metadata) <= {"encoding", KEY_ID_KEY, COMPRESSION_KEY}
+        assert set(payload.metadata) == {"encoding", KEY_ID_KEY}
     types: list[type] = [CaseIntake, str, type(None), list, dict, int, bool]
     assert await converter.decode(payloads, types) == values
 
@@ -146,25 +149,75 @@ async def test_unencrypted_payloads_pass_through(ring):
     ]
 
 
-async def test_a_large_payload_is_deflated_before_it_is_encrypted(ring):
+def opened(ring: KeyRing, payload: Payload) -> bytes:
+    """The plaintext inside an encrypted payload of the current format."""
+    key_id = payload.metadata[KEY_ID_KEY]
+    nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+    return AESGCM(ring.key(key_id.decode())).decrypt(nonce, sealed, key_id)
+
+
+def sealed_as(ring: KeyRing, plain: bytes, compression: bytes | None = None) -> Payload:
+    """An encrypted payload holding `plain`, as the codec writes one (or wrote, with a word)."""
+    key_id = ring.active.encode()
+    metadata = {"encoding": ENCRYPTED, KEY_ID_KEY: key_id}
+    associated = key_id
+    if compression is not None:
+        metadata[COMPRESSION_KEY] = compression
+        associated = key_id + b";" + compression
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(ring.key(ring.active)).encrypt(nonce, plain, associated)
+    return Payload(metadata=metadata, data=nonce + sealed)
+
+
+async def test_a_payload_is_deflated_with_the_dictionary_before_it_is_encrypted(ring):
     converter = data_converter(ring)
     case = intake()
     [payload] = await converter.encode([case])
-    assert payload.metadata[COMPRESSION_KEY] == ZLIB
     [clear] = await DataConverter.default.encode([case.model_dump(mode="json")])
-    assert len(payload.data) < len(clear.SerializeToString())
+    plain = opened(ring, payload)
+    assert plain[:2] == bytes([COMPRESSED, NEWEST])
+    # The dictionary pays: smaller than deflate without it, and far smaller than the JSON.
+    assert len(plain) < len(zlib.compress(clear.SerializeToString(), 9)) - 2
+    assert len(payload.data) < 0.7 * len(clear.SerializeToString())
     assert await converter.decode([payload], [CaseIntake]) == [case]
 
 
-async def test_a_small_payload_is_encrypted_as_it_is(ring):
-    [payload] = await EncryptionCodec(ring).encode([Payload(data=b"x")])
-    assert COMPRESSION_KEY not in payload.metadata
+async def test_a_small_step_shrinks_too(ring):
+    converter = data_converter(ring)
+    sign_off = {"by": "liaison-1", "note": None, "department": "gy-market"}
+    [payload] = await converter.encode([sign_off])
+    [clear] = await DataConverter.default.encode([sign_off])
+    assert len(opened(ring, payload)) < len(clear.SerializeToString())
+    assert await converter.decode([payload], [dict]) == [sign_off]
 
 
-async def test_adding_or_removing_the_compression_word_is_refused(ring):
+async def test_a_payload_that_does_not_shrink_is_encrypted_as_it_is(ring):
+    original = Payload(data=b"x")
+    [payload] = await EncryptionCodec(ring).encode([original])
+    assert opened(ring, payload) == original.SerializeToString()
+    assert await EncryptionCodec(ring).decode([payload]) == [original]
+
+
+async def test_an_unknown_dictionary_or_a_broken_stream_is_named(ring):
     codec = EncryptionCodec(ring)
-    big = Payload(metadata={"encoding": b"json/plain"}, data=b'"' + b"a" * 500 + b'"')
-    [compressed] = await codec.encode([big])
+    unknown = sealed_as(ring, bytes([COMPRESSED, 9]) + b"\x03\x00")
+    with pytest.raises(PayloadDecryptionError, match="unknown compression dictionary 9"):
+        await codec.decode([unknown])
+    broken = sealed_as(ring, bytes([COMPRESSED, NEWEST]) + b"\xff\xff\xff")
+    with pytest.raises(PayloadDecryptionError, match="does not inflate"):
+        await codec.decode([broken])
+
+
+async def test_a_zlib_payload_from_before_the_dictionary_still_decrypts(ring):
+    original = Payload(metadata={"encoding": b"json/plain"}, data=b'"' + b"a" * 500 + b'"')
+    old = sealed_as(ring, zlib.compress(original.SerializeToString()), ZLIB)
+    assert await EncryptionCodec(ring).decode([old]) == [original]
+
+
+async def test_adding_or_removing_the_old_compression_word_is_refused(ring):
+    codec = EncryptionCodec(ring)
+    original = Payload(metadata={"encoding": b"json/plain"}, data=b'"' + b"a" * 500 + b'"')
+    compressed = sealed_as(ring, zlib.compress(original.SerializeToString()), ZLIB)
     [plain] = await codec.encode([Payload(data=b"x")])
     stripped = Payload(
         metadata={k: v for k, v in compressed.metadata.items() if k != COMPRESSION_KEY},
