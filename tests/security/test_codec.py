@@ -269,3 +269,14 @@ def test_the_default_converter_uses_the_session_ring():
     # the throw-away ring of tests/conftest.py, never .hotline/codec-keys.json
     assert codec.ring == read_key_ring(Path(os.environ[KEYS_FILE_ENV]))
     assert data_converter().payload_codec.ring is codec.ring  # read once, cached
+
+
+async def test_a_payload_larger_than_the_window_round_trips(ring):
+    codec = EncryptionCodec(ring)
+    big = Payload(
+        metadata={"encoding": b"json/plain"},
+        data=b"[" + b",".join(b'{"seq":%d,"status":"handling"}' % i for i in range(5000)) + b"]",
+    )
+    [sealed] = await codec.encode([big])
+    assert len(sealed.data) < len(big.data) // 5
+    assert await codec.decode([sealed]) == [big]
