@@ -6,17 +6,22 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHistory
 
+from activities.archive import canonical_json
 from activities.code_version import code_version
+from audit.sources import from_file
 from db.archive_store import load_archive
 from db.engine import make_engine, session_factory
 from db.tables import ArchiveRow, CaseRow
 from models.records import ArchiveRequest
 from tests.conftest import TASK_QUEUE
+from tests.histories import HISTORIES_DIR
 from tests.replay.archived import archived_case
 from workflows.archive import ArchiveCaseWorkflow
 from workflows.case import workflow_id
@@ -76,3 +81,17 @@ def _payload_bytes(node: Any) -> Iterator[bytes]:
     elif isinstance(node, list):
         for value in node:
             yield from _payload_bytes(value)
+
+
+HISTORIES = [p for p in sorted(HISTORIES_DIR.glob("*.json")) if p.name != "codec-keys.json"]
+
+
+@pytest.mark.parametrize("path", HISTORIES[:6], ids=lambda p: p.stem)
+def test_the_archive_export_is_the_same_bytes_as_it_always_was(path: Path) -> None:
+    """Archives stored before keep their digests: today's export of a history is byte for byte
+    the export that stored them (the JSON of `to_json()`, sorted and compact)."""
+    history = from_file(path).history
+    before = json.dumps(
+        json.loads(history.to_json()), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    assert canonical_json(history) == before
