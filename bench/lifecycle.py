@@ -56,7 +56,7 @@ from bench.drivers import (
 from bench.harness import options
 from bench.harness.database import app_database
 from bench.harness.load import alternating, round_sizes
-from bench.harness.machine import bytecode_cache, rss_kib, settle
+from bench.harness.machine import bytecode_cache, rss_kib, settle, workflow_pyc
 from bench.harness.report import cell, print_report
 from bench.harness.temporal import dev_server
 from bench.harness.timing import percentile
@@ -204,7 +204,8 @@ class Report:
         lines = [
             f"{s['cases']} cases of each kind in {s['rounds']} alternating rounds, "
             f"concurrency {s['concurrency']}, warm-up {s['warmup']}, wait: {s['wait']}",
-            f"database: {s['database']}; {s['cpus']} CPUs; bytecode cache: {s['bytecode_cache']}",
+            f"database: {s['database']}; {s['cpus']} CPUs; bytecode cache: {s['bytecode_cache']}; "
+            f".pyc of workflows/case/: {s['workflow_pyc']}",
             f"per case: {UPDATES_PER_CASE} updates, {REMOTE_ACTIVITIES_PER_CASE} activities "
             f"+ {LOCAL_ACTIVITIES_PER_CASE} local activities",
             f"{'':34}{'lifecycle':>12}{'baseline':>12}",
@@ -290,6 +291,7 @@ async def measure(
         "case_no_block": f"{CASE_PREFIX}{drivers[0].numbers.block}",
         "cpus": os.cpu_count(),
         "bytecode_cache": bytecode_cache(),
+        "workflow_pyc": workflow_pyc(),
     }
     return Report(settings, results, memory, histories)
 

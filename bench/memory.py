@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 from bench.drivers import WAITERS, Driver, both_kinds, open_cases, run_batch, workers
 from bench.harness import options
 from bench.harness.database import app_database
-from bench.harness.machine import bytecode_cache, settle
+from bench.harness.machine import bytecode_cache, settle, workflow_pyc
 from bench.harness.report import print_report
 from bench.harness.temporal import dev_server
 from bench.lifecycle import OpenCases, measure_open_cases
@@ -121,7 +121,8 @@ class Report:
             f"RSS: {s['open_cases']} open cases of each kind, opened {s['concurrency']} at a "
             f"time; Python heap: {s['traced_cases']} of each, {s['traced_concurrency']} at a "
             f"time, in a process tracing {s['trace_frames']} frames",
-            f"database: {s['database']}; bytecode cache: {s['bytecode_cache']}",
+            f"database: {s['database']}; bytecode cache: {s['bytecode_cache']}; "
+            f".pyc of workflows/case/: {s['workflow_pyc']}",
             f"{'KiB per open case':52}{'lifecycle':>12}{'baseline':>12}",
         ]
 
@@ -189,6 +190,7 @@ async def run(args: argparse.Namespace) -> Report:
         "trace_frames": TRACE_FRAMES,
         "database": database,
         "bytecode_cache": bytecode_cache(),
+        "workflow_pyc": workflow_pyc(),
     }
     return Report(settings, kinds)
 

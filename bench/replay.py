@@ -36,6 +36,7 @@ from bench.drivers import WAITERS, both_kinds, run_batch, workers
 from bench.harness import options
 from bench.harness.database import app_database
 from bench.harness.load import alternating
+from bench.harness.machine import workflow_pyc
 from bench.harness.report import print_report
 from bench.harness.temporal import dev_server
 from connection.client import data_converter
@@ -137,6 +138,7 @@ async def run(args: argparse.Namespace) -> Report:
             "rounds": args.rounds,
             "database": database.label,
             "cpus": os.cpu_count(),
+            "workflow_pyc": workflow_pyc(),
         }
         return await measure(client, args, Report(settings))
 
