@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import TLSConfig
 
+from connection.payload_converter import SharedPydanticPayloadConverter
 from observability.sdk_runtime import process_runtime
 from observability.tracing import tracing_interceptors
 from security.codec import EncryptionCodec
@@ -64,6 +65,7 @@ def data_converter(key_ring: KeyRing | None = None) -> DataConverter:
     # the statement's parameters, and an activity failure is kept in the history.
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=SharedPydanticPayloadConverter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
