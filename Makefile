@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-PACKAGES := settings models rules db connection workflows activities workers services cli migrations api audit security knowledge evaluation
+PACKAGES := settings models rules db connection workflows activities workers services cli migrations api audit security knowledge evaluation bench
 
 .PHONY: run test lint typecheck unit bench histories bytecode clean
 
@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The worker's sandbox re-imports the workflow module for every case: give it bytecode even
-# where PYTHONDONTWRITEBYTECODE is set (compileall writes regardless, and skips fresh files).
+# The worker's sandbox re-imports the workflow module for every case (the benchmarks' baseline
+# module for every baseline run): give them bytecode even where PYTHONDONTWRITEBYTECODE is set
+# (compileall writes regardless, and skips fresh files).
 bytecode: $(STAMP)
 	$(BIN)/python -m compileall -q $(PACKAGES)
 

@@ -148,7 +148,7 @@ class Report:
             + (f"pause 0-{s['think_s']:g} s per request" if s["think_s"] else "closed loop"),
             f"API: uvicorn ({s['http']}) on {s['api']}, one event loop with the worker",
             f"database: {s['database']}; {s['cpus']} CPUs; bytecode cache: {s['bytecode_cache']}; "
-            f".pyc of workflows/case/: {s['workflow_pyc']}",
+            f".pyc of sandboxed modules: {s['workflow_pyc']}",
             "engine: the bare Temporal engine making the same calls from a client in this process "
             "(update-with-start, Update), no-op activities",
             f"{'':32}" + "".join(f"{heading:>12}" for heading in HEADINGS),

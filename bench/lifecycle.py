@@ -205,7 +205,7 @@ class Report:
             f"{s['cases']} cases of each kind in {s['rounds']} alternating rounds, "
             f"concurrency {s['concurrency']}, warm-up {s['warmup']}, wait: {s['wait']}",
             f"database: {s['database']}; {s['cpus']} CPUs; bytecode cache: {s['bytecode_cache']}; "
-            f".pyc of workflows/case/: {s['workflow_pyc']}",
+            f".pyc of sandboxed modules: {s['workflow_pyc']}",
             f"per case: {UPDATES_PER_CASE} updates, {REMOTE_ACTIVITIES_PER_CASE} activities "
             f"+ {LOCAL_ACTIVITIES_PER_CASE} local activities",
             f"{'':34}{'lifecycle':>12}{'baseline':>12}",

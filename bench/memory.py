@@ -122,7 +122,7 @@ class Report:
             f"time; Python heap: {s['traced_cases']} of each, {s['traced_concurrency']} at a "
             f"time, in a process tracing {s['trace_frames']} frames",
             f"database: {s['database']}; bytecode cache: {s['bytecode_cache']}; "
-            f".pyc of workflows/case/: {s['workflow_pyc']}",
+            f".pyc of sandboxed modules: {s['workflow_pyc']}",
             f"{'KiB per open case':52}{'lifecycle':>12}{'baseline':>12}",
         ]
 

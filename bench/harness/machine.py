@@ -107,14 +107,16 @@ def bytecode_cache() -> str:
 
 
 def workflow_pyc() -> str:
-    """Whether the sandbox, which re-imports the `workflows/case/` modules for every case, finds
-    them compiled: `fresh` (a .pyc matching each source), else the first of `stale`,
-    `hash-based` or `missing`."""
+    """Whether the sandbox, which re-imports the `workflows/case/` modules for every case (and
+    `bench/baseline.py` for every baseline run), finds them compiled: `fresh` (a .pyc matching
+    each source), else the first of `stale`, `hash-based` or `missing`."""
     spec = importlib.util.find_spec("workflows.case")
-    if spec is None or not spec.submodule_search_locations:
+    baseline = importlib.util.find_spec("bench.baseline")
+    if spec is None or not spec.submodule_search_locations or baseline is None:
         return "missing"
     sources = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.py"))
-    states = [_pyc_state(source) for source in sources] or ["missing"]
+    sources.append(Path(str(baseline.origin)))
+    states = [_pyc_state(source) for source in sources]
     return next((state for state in states if state != "fresh"), "fresh")
 
 
