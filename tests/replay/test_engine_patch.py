@@ -1,6 +1,10 @@
 """One patch marker per new case (`workflows/case/patches.py`), and the cases recorded with one
-marker per change (tests/histories/individual_patches/, recorded before `ENGINE_PATCH`) still
-replay on today's code."""
+marker per change still replay on today's code.
+
+`before_engine_patch/` holds four lifecycle paths recorded with the code from before
+`ENGINE_PATCH` (one marker per change, under the golden test ring of tests/histories/). Like
+the golden histories they are never re-recorded: today's code would record the one engine
+marker instead."""
 
 from __future__ import annotations
 
@@ -15,15 +19,12 @@ from temporalio.worker import Replayer
 
 from audit.replay import case_replayer, replay_history
 from audit.sources import from_file
-from connection.client import data_converter
 from models.records import TransitionRecord
-from security.keys import read_key_ring
-from tests.histories import HISTORIES_DIR
 from tests.workflows.cases import drive_to_closure, intake, start
 from workflows.archive import archive_workflow_id
 from workflows.case.patches import ENGINE_PATCH, IMPLIED
 
-INDIVIDUAL = sorted((HISTORIES_DIR / "individual_patches").glob("*.json"))
+INDIVIDUAL = sorted((Path(__file__).parent / "before_engine_patch").glob("*.json"))
 
 
 def patch_ids(history: WorkflowHistory) -> list[str]:
@@ -57,12 +58,6 @@ def change_version_upserts(history: WorkflowHistory) -> list[HistoryEvent]:
     ]
 
 
-@pytest.fixture(scope="module")
-def golden_replayer() -> Replayer:
-    ring = read_key_ring(HISTORIES_DIR / "codec-keys.json").with_new_key()
-    return case_replayer(data_converter(key_ring=ring))
-
-
 def test_the_cases_from_before_asked_each_change_on_its_own() -> None:
     assert len(INDIVIDUAL) >= 4
     for path in INDIVIDUAL:
@@ -73,9 +68,9 @@ def test_the_cases_from_before_asked_each_change_on_its_own() -> None:
 
 @pytest.mark.parametrize("path", INDIVIDUAL, ids=lambda path: path.stem)
 async def test_a_case_from_before_the_engine_patch_replays(
-    path: Path, golden_replayer: Replayer
+    path: Path, rotated_replayer: Replayer
 ) -> None:
-    outcome = await replay_history(from_file(path).history, golden_replayer)
+    outcome = await replay_history(from_file(path).history, rotated_replayer)
     assert outcome.ok, outcome.plain()
 
 

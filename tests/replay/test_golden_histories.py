@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Replayer
 
-from audit.replay import case_replayer, replay_history
+from audit.replay import replay_history
 from audit.sources import from_file
 from connection.client import data_converter
 from security.keys import read_key_ring
@@ -24,13 +24,6 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 GOLDEN_FILES = sorted(HISTORIES.glob("*.json"))
 GOLDEN = [path for path in GOLDEN_FILES if path.name != "codec-keys.json"]
 GOLDEN_KEYS = HISTORIES / "codec-keys.json"
-
-
-@pytest.fixture(scope="module")
-def rotated_replayer() -> Replayer:
-    """Today's workflows, with the golden ring rotated: the histories' key is an old one."""
-    ring = read_key_ring(GOLDEN_KEYS).with_new_key()
-    return case_replayer(data_converter(key_ring=ring))
 
 
 def test_every_lifecycle_path_has_a_golden_history() -> None:
