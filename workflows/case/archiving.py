@@ -10,7 +10,6 @@ from temporalio.workflow import ParentClosePolicy
 
 from workflows.case import patches
 from workflows.case.context import CaseRun
-from workflows.case.patches import ARCHIVE_HISTORY_PATCH
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import ARCHIVE_CASE, CaseActivities
@@ -22,7 +21,7 @@ async def archive(case: CaseRun) -> None:
     case_no = case.state.intake.case_no
     # Histories that ended before the archive existed scheduled `archive_case` here; their
     # replay finds no patch marker and must do the same.
-    if not patches.taken(ARCHIVE_HISTORY_PATCH):
+    if not patches.taken(patches.ARCHIVE_HISTORY_PATCH):
 
         async def stamp() -> ApplicationError | None:
             return await case.recorder.try_activity(

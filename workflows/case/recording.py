@@ -21,7 +21,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.case import patches
 from workflows.case.checks import refuse
-from workflows.case.patches import DELTA_PATCH, FAULTS_PATCH
 from workflows.case.views import SearchAttributeValues, projection, search_attribute_updates
 from workflows.case.views import search_attributes as attributes_of
 
@@ -54,7 +53,7 @@ class Recorder:
         # Asked when the case starts, ahead of any command: a marker asked for later, after a
         # local activity, can land in another workflow task on replay than it did live. A case
         # from before the patch keeps sending whole projections to its end.
-        self._deltas = patches.taken(DELTA_PATCH)
+        self._deltas = patches.taken(patches.DELTA_PATCH)
 
     async def record(
         self,
@@ -162,7 +161,7 @@ class Recorder:
             if (
                 isinstance(cause, ApplicationError)
                 and cause.non_retryable
-                and patches.taken(FAULTS_PATCH)
+                and patches.taken(patches.FAULTS_PATCH)
             ):
                 return cause
             raise

@@ -18,7 +18,6 @@ from workflows.case.clocks import HANDLING_KEY
 from workflows.case.closure import close
 from workflows.case.context import CaseRun
 from workflows.case.notices import days_overdue, due_of, notice, step_of
-from workflows.case.patches import ESCALATION_DEADLINE_OFFSET_PATCH
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -153,7 +152,7 @@ async def escalate(case: CaseRun, request: Escalate | dict[str, Any]) -> None:
     if (
         request.deadline is not None
         and request.deadline.tzinfo is None
-        and patches.taken(ESCALATION_DEADLINE_OFFSET_PATCH)
+        and patches.taken(patches.ESCALATION_DEADLINE_OFFSET_PATCH)
     ):
         # Old histories read such a deadline as Beijing time; new signals refuse it.
         await case.recorder.record(

@@ -30,7 +30,6 @@ from workflows.case.archiving import archive
 from workflows.case.checks import refuse, require_open
 from workflows.case.clocks import Clocks, pin_limits_edition
 from workflows.case.context import CaseRun
-from workflows.case.patches import INTAKE_ROUTE_PATCH
 from workflows.case.recording import Recorder, check_retry_faults
 from workflows.case.views import case_view, current_search_attributes
 
@@ -100,7 +99,7 @@ class CaseWorkflow:
         running = self._case
         match intake.outcome:
             case ToDispatch(lead_department=lead, assisting_departments=assisting) if (
-                lead and patches.taken(INTAKE_ROUTE_PATCH)
+                lead and patches.taken(patches.INTAKE_ROUTE_PATCH)
             ):
                 await self._dispatch_at_intake(intake.operator_id, lead, assisting)
             case ToDispatch(lead_department=lead, assisting_departments=assisting):
