@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
 from temporalio import activity, workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -21,7 +22,9 @@ from temporalio.converter import (
 )
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker._command_aware_visitor import CommandInfo
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox._runner import _Instance
 
 from workflows.case.sandbox import FastContextSandboxRunner, workflow_runner
 
@@ -95,10 +98,21 @@ async def contexts_seen(env: WorkflowEnvironment, runner: WorkflowRunner) -> set
 
 
 async def test_the_case_runner_gives_a_codec_the_contexts_the_stock_runner_gives(
-    env: WorkflowEnvironment,
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sandbox_entries: list[CommandInfo | None] = []  # the stock path: a snippet run in the sandbox
+    stock_answer = _Instance.get_serialization_context
+
+    def counted(self: _Instance, command_info: CommandInfo | None) -> SerializationContext | None:
+        sandbox_entries.append(command_info)
+        return stock_answer(self, command_info)
+
+    monkeypatch.setattr(_Instance, "get_serialization_context", counted)
     stock = await contexts_seen(env, SandboxedWorkflowRunner())
+    entered_by_stock = len(sandbox_entries)
     fast = await contexts_seen(env, workflow_runner())
+    assert entered_by_stock > 0
+    assert len(sandbox_entries) == entered_by_stock  # the case runner never entered the sandbox
     assert isinstance(workflow_runner(), FastContextSandboxRunner)
     assert {("encode", "activity", "shout"), ("encode", "workflow", "shout-*")} <= stock
     assert fast == stock  # the workflow worker's answers included, not only the activity's

@@ -37,7 +37,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import CodeType, ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from temporalio.converter import SerializationContext
 from temporalio.worker._command_aware_visitor import CommandInfo
@@ -115,9 +115,8 @@ class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
         key = (path, stat.st_mtime_ns, stat.st_size)
         code = self._codes.get(key)
         if code is None:
-            made = super().get_code(fullname)
-            if made is None:  # pragma: no cover - a source file always has code
-                raise ImportError(f"no code for {fullname}", name=fullname)
+            # A source loader always makes code (its base class types it optional).
+            made = cast(CodeType, super().get_code(fullname))
             with self._lock:
                 code = self._codes.setdefault(key, made)
         return code
