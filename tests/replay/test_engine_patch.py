@@ -19,9 +19,7 @@ from temporalio.worker import Replayer
 
 from audit.replay import case_replayer, replay_history
 from audit.sources import from_file
-from models.records import TransitionRecord
-from tests.workflows.cases import drive_to_closure, intake, start
-from workflows.archive import archive_workflow_id
+from tests.workflows.cases import closed_history, transition_records
 from workflows.case.patches import ENGINE_PATCH, IMPLIED
 
 INDIVIDUAL = sorted((Path(__file__).parent / "before_engine_patch").glob("*.json"))
@@ -75,25 +73,14 @@ async def test_a_case_from_before_the_engine_patch_replays(
 
 
 async def test_a_new_case_asks_one_patch_and_takes_every_change(client: Client) -> None:
-    case = intake()
-    handle = await start(client, case)
-    await drive_to_closure(handle)
-    await client.get_workflow_handle(archive_workflow_id(case.case_no)).result()
-    history = await handle.fetch_history()
+    history = await closed_history(client)
 
     assert patch_ids(history) == [ENGINE_PATCH]
     assert len(change_version_upserts(history)) == 1
     # Every implied change is in force: route beside the first record, deltas, the archive child.
     first_two = activity_types(history)[:2]
     assert sorted(first_two) == ["record_transition", "route_case"]
-    records = []
-    for event in history.events:
-        scheduled = event.activity_task_scheduled_event_attributes
-        if scheduled.activity_type.name == "record_transition":
-            (record,) = await client.data_converter.decode(
-                list(scheduled.input.payloads), [TransitionRecord]
-            )
-            records.append(record)
+    records = await transition_records(client, history)
     assert records[0].projection is not None
     assert all(record.delta is not None for record in records[1:])
     assert any(

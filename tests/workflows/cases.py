@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -15,8 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from models.commands import CallbackResult, Reply, ReplyReview, SignOff
 from models.enums import CaseStatus, CaseType, ReplyResult, Satisfaction, Urgency
 from models.intake import Caller, CaseIntake, Location, ToDispatch
+from models.records import TransitionRecord
 from models.state import CaseState
 from tests.conftest import TASK_QUEUE, next_case_no
+from workflows.archive import archive_workflow_id
 from workflows.case import CaseWorkflow, workflow_id
 from workflows.case.views import initial_search_attributes
 
@@ -98,6 +101,31 @@ async def drive_to_closure(handle: CaseHandle) -> None:
     await handle.execute_update(CaseWorkflow.review_reply, ReplyReview(by="rev", approve=True))
     await handle.execute_update(CaseWorkflow.record_callback, SATISFIED)
     await handle.result()
+
+
+async def closed_history(client: Client) -> WorkflowHistory:
+    """The whole history of a new dispatched complaint driven to closure, once its archive has
+    been written (the archive child is the case's last act)."""
+    case = intake()
+    handle = await start(client, case)
+    await drive_to_closure(handle)
+    await client.get_workflow_handle(archive_workflow_id(case.case_no)).result()
+    return await handle.fetch_history()
+
+
+async def transition_records(client: Client, history: WorkflowHistory) -> list[TransitionRecord]:
+    """Every `record_transition` input of a history, decoded, in order."""
+    records = []
+    for event in history.events:
+        scheduled = event.activity_task_scheduled_event_attributes
+        if (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and scheduled.activity_type.name == "record_transition"
+        ):
+            payloads = list(scheduled.input.payloads)
+            (record,) = await client.data_converter.decode(payloads, [TransitionRecord])
+            records.append(record)
+    return records
 
 
 async def advance_to(env: WorkflowEnvironment, handle: CaseHandle, at: datetime) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.notifications import NotificationRenderer
@@ -23,9 +22,8 @@ from models.records import CaseProjection, Transition, TransitionRecord, project
 from models.timestamps import BEIJING
 from tests.activities.conftest import postgres_url, store_database_url  # noqa: F401  (fixtures)
 from tests.builders import received_projection
-from tests.workflows.cases import drive_to_closure, intake, start
+from tests.workflows.cases import closed_history, transition_records
 from workers.composition import transition_hooks
-from workflows.archive import archive_workflow_id
 
 CASE_NO = "GY20261128-000777"
 T0 = datetime(2026, 11, 28, 9, 30, tzinfo=BEIJING)
@@ -189,23 +187,10 @@ def test_a_record_has_exactly_one_projection_shape() -> None:
 
 
 async def test_a_case_sends_deltas_and_its_history_replays(client: Client) -> None:
-    case = intake()
-    handle = await start(client, case)
-    await drive_to_closure(handle)
-    await client.get_workflow_handle(archive_workflow_id(case.case_no)).result()
-    history = await handle.fetch_history()
+    history = await closed_history(client)
 
-    converter = client.data_converter
-    shapes = []
-    for event in history.events:
-        scheduled = event.activity_task_scheduled_event_attributes
-        if (
-            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-            and scheduled.activity_type.name == "record_transition"
-        ):
-            payloads = list(scheduled.input.payloads)
-            (record,) = await converter.decode(payloads, [TransitionRecord])
-            shapes.append("delta" if record.delta is not None else "whole")
+    records = await transition_records(client, history)
+    shapes = ["delta" if record.delta is not None else "whole" for record in records]
     assert shapes[0] == "whole" and set(shapes[1:]) == {"delta"} and len(shapes) > 3
 
     replayer = case_replayer(client.data_converter)
