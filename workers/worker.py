@@ -35,6 +35,7 @@ from services.knowledge_review import start_review
 from settings.environment import Settings
 from settings.notices import NoticeSettings
 from settings.temporal import TemporalSettings
+from workers.cache import cached_cases
 from workers.composition import transition_hooks
 from workers.heavy import CaseWorker, QueueKind, build_heavy_worker, worker_queues
 from workers.notice_dispatch import NoticeDispatcher
@@ -62,12 +63,14 @@ def build_worker(
     notices: NoticeSettings | None = None,
     heavy: bool = True,
     interceptors: Sequence[Interceptor] = (),
+    cache: int | None = None,
 ) -> Worker:
     """One worker: the case, knowledge-base and notice delivery workflows plus their
     activities, against one application database (`notices`: where notices go, default from
     the environment), and (`heavy`) the worker of the queue's heavy work beside it. It does
     not look for notices to deliver: `run_worker` starts that. The archive stays registered
-    here too, for archives started on the case queue before heavy work had a queue."""
+    here too, for archives started on the case queue before heavy work had a queue. `cache`:
+    how many runs it keeps in memory (default `HOTLINE_WORKER_CACHED_CASES`, `workers.cache`)."""
     sessions = session_factory(make_engine(database_url))
     source = CalendarSource(
         calendar or WorkingCalendar.load(Settings.from_env().holidays_dir),
@@ -97,6 +100,7 @@ def build_worker(
         activity_executor=executor or ThreadPoolExecutor(ACTIVITY_THREADS),
         workflow_runner=workflow_runner(),
         interceptors=interceptors,
+        max_cached_workflows=cached_cases() if cache is None else cache,
     )
 
 
@@ -111,6 +115,7 @@ async def run_worker(
     notices go is printed first (`announce_notices`; the dev stack prints it with its own)."""
     settings = settings or TemporalSettings.from_env()
     queues = worker_queues()
+    cache = cached_cases()
     if QueueKind.CASES not in queues:
         await run_heavy_worker(settings, database_url)
         return
@@ -137,14 +142,16 @@ async def run_worker(
                 notices=notices,
                 heavy=heavy,
                 interceptors=endpoint.interceptors,
+                cache=cache,
             ),
             endpoint,
         ):
             log.info(
-                "worker polling task queue %s%s in namespace %s",
+                "worker polling task queue %s%s in namespace %s, keeping up to %d cases cached",
                 settings.task_queue,
                 f" and {settings.heavy_task_queue}" if heavy else "",
                 settings.namespace,
+                cache,
             )
             sessions = session_factory(make_engine(database_url))
             dispatcher = NoticeDispatcher(client, sessions, settings.task_queue, notices)
@@ -195,6 +202,11 @@ WORKER_SERVICE = "hotline-worker"
 
 
 def main() -> None:
+    try:  # a wrong setting is refused in one line, before anything starts
+        worker_queues()
+        cached_cases()
+    except ValueError as error:
+        raise SystemExit(f"hotline worker: {error}") from None
     configure_logging(WORKER_SERVICE)
     configure_tracing(WORKER_SERVICE)
     enable_sdk_metrics()
