@@ -20,12 +20,14 @@ from temporalio.client import Client
 from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
 from cli.devstack import DevStackConfig, load_config, server_flags, temporal_binary
-from connection.client import data_converter
+from connection.client import connect, data_converter
 from db.engine import make_engine, normalise_url, session_factory
 from db.seed import seed_demo
 from migrations.runner import upgrade
+from observability.sdk_runtime import enable_sdk_metrics
 from security.keys import init as init_key_ring
 from settings.environment import KEYS_FILE_ENV
+from settings.temporal import TemporalSettings
 from workers.worker import build_worker
 
 # A throw-away codec key ring for the session and every subprocess it starts (they inherit
@@ -62,6 +64,21 @@ async def env(dev_config: DevStackConfig) -> AsyncIterator[WorkflowEnvironment]:
     )
     yield environment
     await environment.shutdown()
+
+
+@pytest.fixture
+async def metered_client(env: WorkflowEnvironment) -> Client:
+    """A client of the dev server on the process's telemetry runtime: the SDK metrics of its
+    workers are those a worker's `/metrics` appends to its scrape."""
+    enable_sdk_metrics()
+    config = env.client.config()
+    return await connect(
+        TemporalSettings(
+            address=config["service_client"].config.target_host,
+            namespace=env.client.namespace,
+            task_queue="unused",
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,14 @@ import re
 import uuid
 
 import httpx
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
-from connection.client import connect
 from db.engine import make_engine, session_factory
 from observability.activity_failures import ActivityFailureInterceptor, failure_counter
 from observability.hotline_gauges import HotlineCollector
 from observability.registry import new_registry
-from observability.sdk_runtime import enable_sdk_metrics, process_runtime
+from observability.sdk_runtime import process_runtime
 from observability.worker_http import WorkerHttp
-from settings.temporal import TemporalSettings
 from tests.conftest import ROOT
 from tests.workflows.cases import intake, start, until
 from workers.worker import build_worker
@@ -31,18 +29,10 @@ def metric_names(text: str) -> set[str]:
 
 
 async def test_a_scrape_shows_the_sdks_task_metrics_and_every_one_the_dashboard_names(
-    env: WorkflowEnvironment, database_url: str
+    metered_client: Client, database_url: str
 ) -> None:
-    enable_sdk_metrics()
     assert process_runtime() is not None
-    config = env.client.config()
-    client = await connect(
-        TemporalSettings(
-            address=config["service_client"].config.target_host,
-            namespace=env.client.namespace,
-            task_queue="unused",
-        )
-    )
+    client = metered_client
     registry = new_registry()
     counter = failure_counter(registry)
     queue = f"sdk-metrics-{uuid.uuid4()}"

@@ -10,16 +10,12 @@ import uuid
 import httpx
 import pytest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from connection.client import connect
 from db.engine import SessionFactory, make_engine, session_factory
 from models.commands import ReplyReview, SignOff
 from models.enums import CaseStatus, ClosureReason
 from observability.registry import new_registry
-from observability.sdk_runtime import enable_sdk_metrics
 from observability.worker_http import WorkerHttp
-from settings.temporal import TemporalSettings
 from tests.workflows.cases import (
     REPLY,
     SATISFIED,
@@ -60,17 +56,9 @@ async def scrape(client: Client, sessions: SessionFactory) -> str:
 
 
 async def test_cases_beyond_the_cache_are_rebuilt_and_all_close(
-    env: WorkflowEnvironment, database_url: str
+    metered_client: Client, database_url: str
 ) -> None:
-    enable_sdk_metrics()
-    config = env.client.config()
-    client = await connect(
-        TemporalSettings(
-            address=config["service_client"].config.target_host,
-            namespace=env.client.namespace,
-            task_queue="unused",
-        )
-    )
+    client = metered_client
     queue = f"small-cache-{uuid.uuid4()}"
     sessions = session_factory(make_engine(database_url))
     async with build_worker(client, queue, database_url, cache=CACHE):
