@@ -1,6 +1,7 @@
 """Where a worker's memory per open case goes, beside the bare-engine baseline's.
 
     python -m bench.memory [--open-cases 200] [--concurrency 20] [--traced-cases 30]
+                           [--worker-cache 100] [--beyond-cases 1000]
                            [--database-url URL] [--json] [--quiet]
 
 Each measuring process runs what `bench.lifecycle` runs (an in-memory dev server, the case worker
@@ -22,10 +23,18 @@ open in the worker's cache, measured, and terminated:
      its clocks, handlers, asyncio tasks);
    * **other Python**: everything else (the client's and worker's buffers, the activities).
 
+3. in a fresh child process whose workers keep at most `--worker-cache` runs in memory (the
+   worker's `HOTLINE_WORKER_CACHED_CASES`), with ten times as many cases open (a city's worker
+   serves some hundreds of times as many open cases as it caches, `deploy/CAPACITY.md`): the
+   growth of the RSS per open case, and the first step (the sign-off Update) of
+   `STEPPED_CASES` cases still in the cache (the newest) against as many outside it (the
+   oldest, rebuilt from their histories first): what the bound costs.
+
 What the RSS grew by beyond the Python heap is **native**: the SDK core's (Rust) copy of each
 cached run, its state machines and the allocator's slack. The lifecycle goes first, so the
 baseline's RSS figure is taken in a heap that already grew (read it as a lower bound). The last
-line is always ``memory: <lifecycle KiB per open case> KiB per open case (baseline <KiB>)``.
+line is always ``memory: <lifecycle KiB> KiB per open case in the cache (baseline <KiB>); <KiB>
+beyond a cache of <K> (baseline <KiB>)``.
 """
 
 from __future__ import annotations
@@ -45,14 +54,18 @@ from typing import Any, TypeVar
 from bench.drivers import WAITERS, Driver, both_kinds, open_cases, run_batch, workers
 from bench.harness import options
 from bench.harness.database import app_database
-from bench.harness.machine import bytecode_cache, settle, workflow_pyc
+from bench.harness.machine import bytecode_cache, rss_kib, settle, workflow_pyc
 from bench.harness.report import print_report
 from bench.harness.temporal import dev_server
+from bench.harness.timing import percentile, timed
 from bench.lifecycle import OpenCases, measure_open_cases
+from workers.cache import DEFAULT_CACHED_CASES, MIN_CACHED_CASES
 
 TRACE_FRAMES = 16
 TRACED_CONCURRENCY = 5  # tracing slows every allocation several times over
 HEAP_CHILD = "--heap-child"  # the traced process's (internal) flag
+CACHE_CHILD = "--cache-child"  # the bounded-cache process's (internal) flag
+STEPPED_CASES = 20
 T = TypeVar("T")
 WARMUP_CASES = 10
 BUCKETS = ("sandbox module copies", "sandbox machinery", "workflow instances", "other Python")
@@ -104,14 +117,49 @@ class KindMemory:
 
 
 @dataclass
+class BeyondCache:
+    """A worker keeping `cache` runs with `open_cases` open: what it holds and a step's wait."""
+
+    open_cases: int
+    cache: int
+    rss_growth_kib: float
+    evicted_step_ms: list[float]
+    cached_step_ms: list[float]
+
+    @property
+    def per_open_case(self) -> float:
+        return self.rss_growth_kib / self.open_cases
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "rss_kib_per_open_case": round(self.per_open_case, 1),
+            "step_outside_cache_ms_p50": round(percentile(self.evicted_step_ms, 50), 1),
+            "step_outside_cache_ms_p99": round(percentile(self.evicted_step_ms, 99), 1),
+            "step_in_cache_ms_p50": round(percentile(self.cached_step_ms, 50), 1),
+            "step_in_cache_ms_p99": round(percentile(self.cached_step_ms, 99), 1),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "open_cases": self.open_cases,
+            "cache": self.cache,
+            "rss_growth_kib": self.rss_growth_kib,
+            "evicted_step_ms": self.evicted_step_ms,
+            "cached_step_ms": self.cached_step_ms,
+        }
+
+
+@dataclass
 class Report:
     settings: dict[str, Any]
     kinds: dict[str, KindMemory]
+    beyond: dict[str, BeyondCache]
 
     def figures(self) -> dict[str, Any]:
         return {
             "settings": self.settings,
             **{name: kind.figures() for name, kind in self.kinds.items()},
+            "beyond_the_cache": {name: kind.figures() for name, kind in self.beyond.items()},
         }
 
     def table(self) -> str:
@@ -134,6 +182,22 @@ class Report:
         for name in BUCKETS:
             row(f"  {name}", life.heap_per_case(name), base.heap_per_case(name))
         row("native (RSS - Python heap)", life.native_per_case, base.native_per_case)
+        beyond_life, beyond_base = self.beyond["lifecycle"], self.beyond["baseline"]
+        lines.append(
+            f"beyond the cache: {s['beyond_cases']} open cases of each kind, workers keeping "
+            f"{s['worker_cache']} runs (HOTLINE_WORKER_CACHED_CASES)"
+        )
+        row("RSS per open case", beyond_life.per_open_case, beyond_base.per_open_case)
+        for label, life_ms, base_ms in (
+            ("outside the cache", beyond_life.evicted_step_ms, beyond_base.evicted_step_ms),
+            ("in the cache", beyond_life.cached_step_ms, beyond_base.cached_step_ms),
+        ):
+            for p in (50, 99):
+                row(
+                    f"first step (ms), {label}, p{p}",
+                    percentile(life_ms, p),
+                    percentile(base_ms, p),
+                )
         return "\n".join(lines)
 
 
@@ -151,14 +215,35 @@ async def measure_heap(driver: Driver, count: int, concurrency: int) -> dict[str
     return dict(growth)
 
 
+async def measure_beyond_cache(driver: Driver, count: int, cache: int) -> BeyondCache:
+    """RSS growth with `count` open cases on workers keeping `cache` runs, and the first step of
+    the `STEPPED_CASES` newest (cached) and oldest (evicted) of them, one at a time."""
+    settle()
+    before = rss_kib()
+    async with open_cases(driver, count, TRACED_CONCURRENCY * 4) as handles:
+        settle(trim=False)
+        growth = rss_kib() - before
+        steps: list[list[float]] = []
+        for group in (handles[-STEPPED_CASES:], handles[:STEPPED_CASES]):
+            samples: list[float] = []
+            for handle in group:
+                await timed(samples, driver.sign_off(handle))
+            steps.append(samples)
+    cached, evicted = steps
+    return BeyondCache(count, cache, growth, evicted, cached)
+
+
 async def warmed_up(
-    args: argparse.Namespace, measure: Callable[[Driver], Awaitable[T]]
+    args: argparse.Namespace,
+    measure: Callable[[Driver], Awaitable[T]],
+    cache: int = DEFAULT_CACHED_CASES,
 ) -> tuple[str, dict[str, T]]:
-    """Start the server and both workers, warm both kinds up, then `measure` each kind."""
+    """Start the server and both workers (each keeping up to `cache` runs in memory), warm both
+    kinds up, then `measure` each kind."""
     say = options.progress(args.quiet)
     async with app_database(args.database_url) as database, dev_server() as server:
         drivers = both_kinds(server.client, WAITERS["history"])
-        case_worker, bare_worker = workers(server.client, database.url)
+        case_worker, bare_worker = workers(server.client, database.url, cache)
         results: dict[str, T] = {}
         async with case_worker, bare_worker:
             for driver in drivers:
@@ -179,6 +264,11 @@ async def run(args: argparse.Namespace) -> Report:
     database, grown = await warmed_up(args, rss)
     say(f"Python heap: {args.traced_cases} open cases of each kind, in a traced process")
     heaps = traced_heaps(args)
+    say(
+        f"beyond the cache: {args.beyond_cases} open cases of each kind, workers keeping "
+        f"{args.worker_cache}, in a fresh process"
+    )
+    beyond = beyond_cache(args)
     kinds = {
         name: KindMemory(grown[name].kib_per_case, args.traced_cases, heaps[name]) for name in grown
     }
@@ -191,34 +281,44 @@ async def run(args: argparse.Namespace) -> Report:
         "database": database,
         "bytecode_cache": bytecode_cache(),
         "workflow_pyc": workflow_pyc(),
+        "worker_cache": args.worker_cache,
+        "beyond_cases": args.beyond_cases,
     }
-    return Report(settings, kinds)
+    return Report(settings, kinds, beyond)
 
 
-def traced_heaps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Run the heap measurement in a child process that traces from its first allocation."""
-    command = [
-        sys.executable,
-        "-X",
-        f"tracemalloc={TRACE_FRAMES}",
-        "-m",
-        "bench.memory",
-        HEAP_CHILD,
-        "--traced-cases",
-        str(args.traced_cases),
-        "--quiet",
-    ]
+def child_measurement(args: argparse.Namespace, python: list[str], flags: list[str]) -> Any:
+    """Run a measurement in a child process of its own (`python` options, `flags` of this module)
+    and return the JSON of its last line."""
+    command = [sys.executable, *python, "-m", "bench.memory", *flags, "--quiet"]
     if args.database_url:
         command += ["--database-url", args.database_url]
     child = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = child.stdout.strip().splitlines()
     if child.returncode != 0 or not lines:
         raise SystemExit(
-            f"bench.memory: the traced process failed (exit {child.returncode}): "
+            f"bench.memory: the measuring process {flags[0]} failed (exit {child.returncode}): "
             f"{child.stderr.strip()[-2000:]}"
         )
-    heaps: dict[str, dict[str, float]] = json.loads(lines[-1])
+    return json.loads(lines[-1])
+
+
+def traced_heaps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Run the heap measurement in a child process that traces from its first allocation."""
+    heaps: dict[str, dict[str, float]] = child_measurement(
+        args,
+        ["-X", f"tracemalloc={TRACE_FRAMES}"],
+        [HEAP_CHILD, "--traced-cases", str(args.traced_cases)],
+    )
     return heaps
+
+
+def beyond_cache(args: argparse.Namespace) -> dict[str, BeyondCache]:
+    """Run the bounded-cache measurement in a fresh child process (a heap of its own)."""
+    flags = [CACHE_CHILD, "--worker-cache", str(args.worker_cache)]
+    flags += ["--beyond-cases", str(args.beyond_cases)]
+    found: dict[str, dict[str, Any]] = child_measurement(args, [], flags)
+    return {name: BeyondCache(**values) for name, values in found.items()}
 
 
 async def heap_child(args: argparse.Namespace) -> dict[str, dict[str, float]]:
@@ -230,6 +330,15 @@ async def heap_child(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
     _, heaps = await warmed_up(args, heap)
     return heaps
+
+
+async def cache_child(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    async def beyond(driver: Driver) -> dict[str, Any]:
+        found = await measure_beyond_cache(driver, args.beyond_cases, args.worker_cache)
+        return found.as_json()
+
+    _, found = await warmed_up(args, beyond, cache=args.worker_cache)
+    return found
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -248,13 +357,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=30,
         help="open cases of each kind in the traced process (30)",
     )
+    parser.add_argument(
+        "--worker-cache",
+        type=int,
+        default=100,
+        help="runs each worker keeps, for the beyond-the-cache figures (100)",
+    )
+    parser.add_argument(
+        "--beyond-cases",
+        type=int,
+        default=1000,
+        help="open cases of each kind beyond the cache (1000)",
+    )
     parser.add_argument(HEAP_CHILD, action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(CACHE_CHILD, action="store_true", help=argparse.SUPPRESS)
     options.add_database_url(parser)
     options.add_json(parser)
     options.add_quiet(parser)
     args = parser.parse_args(argv)
     if min(args.open_cases, args.concurrency, args.traced_cases) < 1:
         parser.error("--open-cases, --concurrency and --traced-cases must be ≥ 1")
+    if args.worker_cache < MIN_CACHED_CASES:
+        parser.error(f"--worker-cache must be ≥ {MIN_CACHED_CASES} (the SDK's floor)")
+    if args.beyond_cases < args.worker_cache + 2 * STEPPED_CASES:
+        parser.error(
+            f"--beyond-cases must be ≥ --worker-cache + {2 * STEPPED_CASES}, so that the "
+            f"{STEPPED_CASES} oldest cases have left the cache"
+        )
     return args
 
 
@@ -266,9 +395,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Leave without finalising: the SDK's threads are still winding down, and CPython
         # 3.11's tracemalloc can crash when it is torn down while another thread allocates.
         os._exit(0)
+    if args.cache_child:
+        print(json.dumps(asyncio.run(cache_child(args))), flush=True)
+        os._exit(0)  # as above: the SDK's threads may still be winding down
     report = asyncio.run(run(args))
     life, base = report.kinds["lifecycle"], report.kinds["baseline"]
-    last = f"memory: {life.rss_per_case:.1f} KiB per open case (baseline {base.rss_per_case:.1f})"
+    beyond_life, beyond_base = report.beyond["lifecycle"], report.beyond["baseline"]
+    last = (
+        f"memory: {life.rss_per_case:.1f} KiB per open case in the cache "
+        f"(baseline {base.rss_per_case:.1f}); {beyond_life.per_open_case:.1f} beyond a cache of "
+        f"{args.worker_cache} (baseline {beyond_base.per_open_case:.1f})"
+    )
     print_report(report, args.json, last)
 
 
