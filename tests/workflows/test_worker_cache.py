@@ -16,6 +16,7 @@ from models.commands import ReplyReview, SignOff
 from models.enums import CaseStatus, ClosureReason
 from observability.registry import new_registry
 from observability.worker_http import WorkerHttp
+from tests.cli.runner import run_cli
 from tests.workflows.cases import (
     REPLY,
     SATISFIED,
@@ -105,3 +106,13 @@ def test_a_cache_size_the_sdk_cannot_take_is_refused_with_its_value(value: str) 
         ValueError, match=rf"{CACHED_CASES_ENV} .*at least 2, not '{re.escape(value)}'"
     ):
         cached_cases({CACHED_CASES_ENV: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(CACHED_CASES_ENV, "lots"), ("HOTLINE_WORKER_QUEUES", "reports")]
+)
+def test_hotline_worker_refuses_a_wrong_setting_in_one_line(name: str, value: str) -> None:
+    done = run_cli("worker", environ={name: value, "TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith(f"hotline worker: {name}") and repr(value) in done.stderr
