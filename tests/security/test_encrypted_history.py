@@ -4,9 +4,11 @@ search attributes, and replay (and a running worker) after a key rotation."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +24,8 @@ from connection.client import data_converter
 from models.enums import CaseStatus
 from models.state import CaseView
 from security.codec import ENCRYPTED, KEY_ID_KEY, EncryptionCodec, PayloadDecryptionError
-from security.keys import KeyRing
+from security.keys import KeyRing, read_key_ring
+from settings.environment import KEYS_FILE_ENV
 from tests.workflows.cases import drive_to_closure, intake, start
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow, workflow_id
@@ -77,6 +80,16 @@ def session_ring(client: Client) -> KeyRing:
     codec = client.data_converter.payload_codec
     assert isinstance(codec, EncryptionCodec)
     return codec.ring
+
+
+def share_with_session(ring: KeyRing) -> None:
+    """Add `ring`'s keys to the session's key file, as an operator keeps every key a history was
+    written with, so that later `hotline` processes of the session (`audit replay --all` among
+    them) can read a case written under them. The session's active key stays the same."""
+    path = Path(os.environ[KEYS_FILE_ENV])
+    session = read_key_ring(path)
+    shared = KeyRing(active=session.active, keys={**ring.keys, **session.keys})
+    path.write_text(shared.to_json(), encoding="utf-8")
 
 
 def with_converter(client: Client, converter: DataConverter) -> Client:
@@ -178,6 +191,7 @@ async def test_a_case_started_under_the_old_key_finishes_on_a_rotated_worker(
 ):
     old = session_ring(client)
     rotated = old.with_new_key()
+    share_with_session(rotated)
     rotated_client = with_converter(env.client, data_converter(rotated))
     task_queue = f"hotline-rotated-{uuid.uuid4().hex[:8]}"
     case = intake()
