@@ -215,12 +215,15 @@ async def measure_heap(driver: Driver, count: int, concurrency: int) -> dict[str
     return dict(growth)
 
 
-async def measure_beyond_cache(driver: Driver, count: int, cache: int) -> BeyondCache:
-    """RSS growth with `count` open cases on workers keeping `cache` runs, and the first step of
-    the `STEPPED_CASES` newest (cached) and oldest (evicted) of them, one at a time."""
+async def measure_beyond_cache(
+    driver: Driver, count: int, concurrency: int, cache: int
+) -> BeyondCache:
+    """RSS growth with `count` open cases (opened `concurrency` at a time) on workers keeping
+    `cache` runs, and the first step of the `STEPPED_CASES` newest (cached) and oldest (evicted)
+    of them, one at a time."""
     settle()
     before = rss_kib()
-    async with open_cases(driver, count, TRACED_CONCURRENCY * 4) as handles:
+    async with open_cases(driver, count, concurrency) as handles:
         settle(trim=False)
         growth = rss_kib() - before
         steps: list[list[float]] = []
@@ -316,7 +319,7 @@ def traced_heaps(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 def beyond_cache(args: argparse.Namespace) -> dict[str, BeyondCache]:
     """Run the bounded-cache measurement in a fresh child process (a heap of its own)."""
     flags = [CACHE_CHILD, "--worker-cache", str(args.worker_cache)]
-    flags += ["--beyond-cases", str(args.beyond_cases)]
+    flags += ["--beyond-cases", str(args.beyond_cases), "--concurrency", str(args.concurrency)]
     found: dict[str, dict[str, Any]] = child_measurement(args, [], flags)
     return {name: BeyondCache(**values) for name, values in found.items()}
 
@@ -334,7 +337,9 @@ async def heap_child(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 async def cache_child(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     async def beyond(driver: Driver) -> dict[str, Any]:
-        found = await measure_beyond_cache(driver, args.beyond_cases, args.worker_cache)
+        found = await measure_beyond_cache(
+            driver, args.beyond_cases, args.concurrency, args.worker_cache
+        )
         return found.as_json()
 
     _, found = await warmed_up(args, beyond, cache=args.worker_cache)
@@ -349,7 +354,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--open-cases", type=int, default=200, help="open cases of each kind for RSS (200)"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=20, help="cases opened at once for RSS (20)"
+        "--concurrency", type=int, default=20, help="cases opened at once, untraced (20)"
     )
     parser.add_argument(
         "--traced-cases",
