@@ -1,10 +1,9 @@
 """One patch marker per new case (`workflows/case/patches.py`), and the cases recorded with one
 marker per change still replay on today's code.
 
-`before_engine_patch/` holds four lifecycle paths recorded with the code from before
-`ENGINE_PATCH` (one marker per change, under the golden test ring of tests/histories/). Like
-the golden histories they are never re-recorded: today's code would record the one engine
-marker instead."""
+`tests/histories/individual_patches/` holds four lifecycle paths recorded with the code from
+before `ENGINE_PATCH` (one marker per change, under the golden test ring). Like the golden
+histories they are never re-recorded: today's code would record the one engine marker instead."""
 
 from __future__ import annotations
 
@@ -19,10 +18,11 @@ from temporalio.worker import Replayer
 
 from audit.replay import case_replayer, replay_history
 from audit.sources import from_file
+from tests.histories import HISTORIES_DIR
 from tests.workflows.cases import closed_history, transition_records
 from workflows.case.patches import ENGINE_PATCH, IMPLIED
 
-INDIVIDUAL = sorted((Path(__file__).parent / "before_engine_patch").glob("*.json"))
+INDIVIDUAL = sorted((HISTORIES_DIR / "individual_patches").glob("*.json"))
 
 
 def patch_ids(history: WorkflowHistory) -> list[str]:
