@@ -185,8 +185,9 @@ def run_stack(config: DevStackConfig | None = None) -> None:
     from security.keys import keys_file, load_key_ring
     from services.demo_users import ensure_demo_users
     from settings.temporal import TemporalSettings
-    from workers.worker import run_worker
+    from workers.worker import check_worker_settings, run_worker
 
+    check_worker_settings("hotline run")
     config = config or load_config()
     # The worker and the API share this process: one log handler (quiet: warnings and up),
     # one tracer when OTEL_EXPORTER_OTLP_ENDPOINT is set, the SDK's metrics on /metrics.

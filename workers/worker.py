@@ -201,12 +201,18 @@ async def run_heavy_worker(settings: TemporalSettings, database_url: str | None)
 WORKER_SERVICE = "hotline-worker"
 
 
-def main() -> None:
-    try:  # a wrong setting is refused in one line, before anything starts
+def check_worker_settings(command: str) -> None:
+    """Refuse a wrong worker setting (`HOTLINE_WORKER_QUEUES`, `HOTLINE_WORKER_CACHED_CASES`) in
+    one line naming `command`, before anything starts."""
+    try:
         worker_queues()
         cached_cases()
     except ValueError as error:
-        raise SystemExit(f"hotline worker: {error}") from None
+        raise SystemExit(f"{command}: {error}") from None
+
+
+def main() -> None:
+    check_worker_settings("hotline worker")
     configure_logging(WORKER_SERVICE)
     configure_tracing(WORKER_SERVICE)
     enable_sdk_metrics()

@@ -108,11 +108,15 @@ def test_a_cache_size_the_sdk_cannot_take_is_refused_with_its_value(value: str) 
         cached_cases({CACHED_CASES_ENV: value})
 
 
+@pytest.mark.parametrize("command", ["worker", "run"])
 @pytest.mark.parametrize(
     ("name", "value"), [(CACHED_CASES_ENV, "lots"), ("HOTLINE_WORKER_QUEUES", "reports")]
 )
-def test_hotline_worker_refuses_a_wrong_setting_in_one_line(name: str, value: str) -> None:
-    done = run_cli("worker", environ={name: value, "TEMPORAL_ADDRESS": "127.0.0.1:1"})
+def test_the_worker_and_the_dev_stack_refuse_a_wrong_setting_in_one_line(
+    command: str, name: str, value: str
+) -> None:
+    done = run_cli(command, environ={name: value, "TEMPORAL_ADDRESS": "127.0.0.1:1"})
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
-    assert done.stderr.startswith(f"hotline worker: {name}") and repr(value) in done.stderr
+    assert done.stderr.startswith(f"hotline {command}: {name}") and repr(value) in done.stderr
+    assert "ready" not in done.stdout  # refused before the key ring or the dev server
